@@ -1,0 +1,299 @@
+// Package kie is a client for KIE's Flux Kontext image API.
+//
+// Generation is paid and the API has no idempotency key, so the client retries a
+// create request only when it provably was not accepted, keeps every task id it
+// learns, and never sends or reports the API key anywhere but the API itself.
+package kie
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// ErrMissingAPIKey is returned by every API call of a client built without a key.
+var ErrMissingAPIKey = errors.New("kie: no API key configured")
+
+const (
+	defaultBaseURL        = "https://api.kie.ai"
+	defaultUploadBaseURL  = "https://kieai.redpandaai.co"
+	defaultUserAgent      = "terraform-provider-kie/dev"
+	defaultRequestTimeout = 60 * time.Second
+	defaultPollMin        = 2 * time.Second
+	defaultPollMax        = 30 * time.Second
+	defaultCreateN        = 20
+	defaultCreatePer      = 10 * time.Second
+	defaultQueryRate      = 10.0
+	defaultMaxDownload    = 100 << 20
+	maxJSONAnswer         = 1 << 20
+)
+
+// Logger receives one debug record per HTTP attempt. Fields never hold headers or the key.
+type Logger interface {
+	Debug(ctx context.Context, msg string, fields map[string]any)
+}
+
+// Clock is the time source of the waiter, the backoff and the rate limiters.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+// RetryPolicy bounds the retries of calls that are safe to repeat. Zero fields take defaults.
+type RetryPolicy struct {
+	BaseDelay     time.Duration // first backoff step, default 1s
+	MaxDelay      time.Duration // backoff cap, default 30s
+	MaxAttempts   int           // attempts per call including the first, default 5
+	MaxRetryAfter time.Duration // cap on a server's Retry-After, default 60s
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = time.Second
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = 30 * time.Second
+	}
+	if p.MaxDelay < p.BaseDelay {
+		p.MaxDelay = p.BaseDelay
+	}
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 5
+	}
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = 60 * time.Second
+	}
+	return p
+}
+
+// Client talks to the KIE API. It is safe for concurrent use.
+type Client struct {
+	apiKey         string
+	baseURL        string
+	uploadBaseURL  string
+	hc             *http.Client
+	userAgent      string
+	requestTimeout time.Duration
+	pollMin        time.Duration
+	pollMax        time.Duration
+	createN        int
+	createPer      time.Duration
+	queryRate      float64
+	maxDownload    int64
+	logger         Logger
+	clock          Clock
+	retry          RetryPolicy
+
+	create *gate
+	query  *gate
+
+	waitMu  sync.Mutex
+	waiters map[string][]chan struct{}
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// New builds a client. It never fails: an empty key makes every API call return ErrMissingAPIKey,
+// and an unusable base URL surfaces as an error of the first call.
+func New(apiKey string, opts ...Option) *Client {
+	c := &Client{
+		apiKey:         strings.TrimSpace(apiKey),
+		baseURL:        defaultBaseURL,
+		uploadBaseURL:  defaultUploadBaseURL,
+		userAgent:      defaultUserAgent,
+		requestTimeout: defaultRequestTimeout,
+		pollMin:        defaultPollMin,
+		pollMax:        defaultPollMax,
+		createN:        defaultCreateN,
+		createPer:      defaultCreatePer,
+		queryRate:      defaultQueryRate,
+		maxDownload:    defaultMaxDownload,
+		logger:         nopLogger{},
+		clock:          realClock{},
+		waiters:        map[string][]chan struct{}{},
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(c)
+		}
+	}
+	c.retry = c.retry.withDefaults()
+	if c.hc == nil {
+		c.hc = &http.Client{Transport: defaultTransport()}
+	}
+	c.hc = c.guardRedirects(c.hc)
+	c.create = newGate(rate.Every(c.createPer/time.Duration(c.createN)), c.createN, false)
+	c.query = newGate(rate.Limit(c.queryRate), 1, true)
+	return c
+}
+
+// WithBaseURL sets the API base URL (default https://api.kie.ai); a trailing slash is tolerated.
+func WithBaseURL(u string) Option {
+	return func(c *Client) {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			c.baseURL = u
+		}
+	}
+}
+
+// WithUploadBaseURL sets the file-upload base URL (default https://kieai.redpandaai.co).
+func WithUploadBaseURL(u string) Option {
+	return func(c *Client) {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			c.uploadBaseURL = u
+		}
+	}
+}
+
+// WithHTTPClient sets the HTTP client. Its redirect policy is wrapped so the key never follows a
+// redirect to a foreign host.
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *Client) {
+		if h != nil {
+			c.hc = h
+		}
+	}
+}
+
+// WithUserAgent sets the User-Agent; an empty value keeps the default, since KIE's CDN blocks
+// requests that look like bots.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) {
+		if ua = strings.TrimSpace(ua); ua != "" {
+			c.userAgent = ua
+		}
+	}
+}
+
+// WithRequestTimeout bounds each HTTP attempt (default 60s). For downloads it bounds the time to
+// the response headers and each idle gap in the body, not the whole transfer.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.requestTimeout = d
+		}
+	}
+}
+
+// WithPollInterval sets the bounds of the waiter's polling schedule (default 2s..30s).
+func WithPollInterval(min, max time.Duration) Option {
+	return func(c *Client) {
+		if min <= 0 {
+			return
+		}
+		if max < min {
+			max = min
+		}
+		c.pollMin, c.pollMax = min, max
+	}
+}
+
+// WithCreateLimit allows n generate requests per period (default 20 per 10s), shared by all
+// Generate calls of the client.
+func WithCreateLimit(n int, per time.Duration) Option {
+	return func(c *Client) {
+		if n > 0 && per > 0 {
+			c.createN, c.createPer = n, per
+		}
+	}
+}
+
+// WithQueryRate sets the status queries per second (default 10), shared by all queries of the client.
+func WithQueryRate(perSecond float64) Option {
+	return func(c *Client) {
+		if perSecond > 0 {
+			c.queryRate = perSecond
+		}
+	}
+}
+
+// WithMaxDownloadBytes caps the size of a downloaded image (default 100 MiB).
+func WithMaxDownloadBytes(n int64) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.maxDownload = n
+		}
+	}
+}
+
+// WithLogger sets the debug logger (default: none).
+func WithLogger(l Logger) Option {
+	return func(c *Client) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// WithClock sets the clock of the waiter, backoff and limiters (default: real time).
+func WithClock(cl Clock) Option {
+	return func(c *Client) {
+		if cl != nil {
+			c.clock = cl
+		}
+	}
+}
+
+// WithRetryPolicy sets backoff bounds and attempts for retryable calls; zero fields keep defaults.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *Client) { c.retry = p }
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Debug(context.Context, string, map[string]any) {}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func defaultTransport() http.RoundTripper {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return http.DefaultTransport
+}
+
+// guardRedirects returns a copy of h whose redirects drop the Authorization header on the way to
+// any host but the API's own, whatever the caller's redirect policy.
+func (c *Client) guardRedirects(h *http.Client) *http.Client {
+	cp := *h
+	next := h.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if next != nil {
+			if err := next(req, via); err != nil {
+				return err
+			}
+		} else if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if !sameOrigin(c.baseURL, req.URL) && !sameOrigin(c.uploadBaseURL, req.URL) {
+			req.Header.Del("Authorization")
+		}
+		return nil
+	}
+	return &cp
+}
+
+// sameOrigin reports whether u has the scheme and host (with port) of base.
+func sameOrigin(base string, u *url.URL) bool {
+	b, err := url.Parse(base)
+	return err == nil && u != nil && b.Host != "" &&
+		strings.EqualFold(b.Scheme, u.Scheme) && strings.EqualFold(b.Host, u.Host)
+}
+
+// redact removes the key from text that came from elsewhere (a server may echo headers back).
+func (c *Client) redact(s string) string {
+	if len(c.apiKey) < 8 {
+		return s
+	}
+	return strings.ReplaceAll(s, c.apiKey, "[REDACTED]")
+}

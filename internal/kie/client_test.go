@@ -1,0 +1,134 @@
+package kie
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMissingKeySendsNothing(t *testing.T) {
+	srv := newScriptServer(t, env(200, "success", "1"))
+	c := New("  ", WithBaseURL(srv.URL), WithUploadBaseURL(srv.URL))
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"Generate": func() error { _, err := c.Generate(ctx, GenerateRequest{Prompt: "p"}); return err },
+		"GetTask":  func() error { _, err := c.GetTask(ctx, "t"); return err },
+		"WaitTask": func() error { _, err := c.WaitTask(ctx, "t"); return err },
+		"Credits":  func() error { _, err := c.Credits(ctx); return err },
+		"Fresh":    func() error { _, err := c.FreshDownloadURL(ctx, "https://x/y"); return err },
+		"Upload":   func() error { _, err := c.UploadFile(ctx, "x", ""); return err },
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, ErrMissingAPIKey) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if srv.Count() != 0 {
+		t.Errorf("%d requests sent without a key", srv.Count())
+	}
+}
+
+func TestOptionsAndHeaders(t *testing.T) {
+	srv := newScriptServer(t, env(200, "success", "5"))
+	c := New(testKey, WithBaseURL(srv.URL+"///"), WithUserAgent("terraform-provider-kie/1.2.3"), WithHTTPClient(nil),
+		WithLogger(nil), WithClock(nil), WithPollInterval(0, 0), WithCreateLimit(0, 0), WithQueryRate(-1),
+		WithMaxDownloadBytes(0), WithRequestTimeout(0))
+	if _, err := c.Credits(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := srv.Requests()[0]
+	if r.Path != "/api/v1/chat/credit" || r.Header.Get("User-Agent") != "terraform-provider-kie/1.2.3" || r.Header.Get("Authorization") != "Bearer "+testKey {
+		t.Errorf("request %s UA %q", r.Path, r.Header.Get("User-Agent"))
+	}
+	// Options that make no sense keep the defaults.
+	if c.pollMin != defaultPollMin || c.pollMax != defaultPollMax || c.createN != defaultCreateN || c.queryRate != defaultQueryRate ||
+		c.maxDownload != defaultMaxDownload || c.requestTimeout != defaultRequestTimeout || c.retry.MaxAttempts != 5 || c.uploadBaseURL != defaultUploadBaseURL {
+		t.Error("an invalid option value replaced a default")
+	}
+	if d := New("k", WithUserAgent("  ")); d.userAgent != defaultUserAgent || d.baseURL != defaultBaseURL {
+		t.Errorf("defaults: %q %q", d.userAgent, d.baseURL)
+	}
+	if d := New("k", WithPollInterval(5*time.Second, time.Second)); d.pollMin != 5*time.Second || d.pollMax != 5*time.Second {
+		t.Errorf("poll bounds %v..%v", d.pollMin, d.pollMax)
+	}
+}
+
+func TestBadBaseURL(t *testing.T) {
+	for _, base := range []string{"api.kie.ai", "ftp://h", "http://%zz"} {
+		_, err := New(testKey, WithBaseURL(base)).Credits(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "base URL") {
+			t.Errorf("base %q: %v", base, err)
+		}
+	}
+}
+
+func TestCustomRedirectPolicyStillStripsKey(t *testing.T) {
+	cdn := newScriptServer(t, servePNG)
+	api := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, cdn.URL+"/img.png", http.StatusTemporaryRedirect)
+	})
+	called := false
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { called = true; return nil }}
+	c := newTestClient(api.URL, WithHTTPClient(hc))
+	if _, err := c.Download(context.Background(), api.URL+"/r", filepath.Join(t.TempDir(), "x.png")); err != nil {
+		t.Fatal(err)
+	}
+	if !called || cdn.Requests()[0].Header.Get("Authorization") != "" || api.Requests()[0].Header.Get("Authorization") == "" {
+		t.Errorf("called %v, CDN auth %q", called, cdn.Requests()[0].Header.Get("Authorization"))
+	}
+	if hc.CheckRedirect == nil || c.hc == hc {
+		t.Error("the caller's client was modified instead of copied")
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	limit := 60 * time.Second
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"2", 2 * time.Second, true},
+		{" 0 ", 0, true},
+		{"1.5", 1500 * time.Millisecond, true},
+		{"3600", limit, true},
+		{"1e300", limit, true},
+		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second, true},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
+		{now.Add(time.Hour).Format(http.TimeFormat), limit, true},
+		{"Wed, 01 Jan 2025 12:00:10 GMT", 10 * time.Second, true},
+		{"", 0, false},
+		{"-1", 0, false},
+		{"NaN", 0, false},
+		{"soon", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseRetryAfter(tt.in, now, limit)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseRetryAfter(%q) = %v %v, want %v %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestBackoffBounds(t *testing.T) {
+	p := RetryPolicy{BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second}.withDefaults()
+	for attempt := 1; attempt <= 10; attempt++ {
+		step := min(100*time.Millisecond<<(attempt-1), time.Second)
+		for range 50 {
+			if d := p.backoff(attempt, 0); d < step/2 || d > step {
+				t.Fatalf("attempt %d: %v outside [%v, %v]", attempt, d, step/2, step)
+			}
+		}
+	}
+	if d := p.backoff(1, 5*time.Second); d != 5*time.Second {
+		t.Errorf("Retry-After not honoured: %v", d)
+	}
+	if d := p.backoff(1, time.Hour); d != p.MaxRetryAfter {
+		t.Errorf("Retry-After not capped: %v", d)
+	}
+}

@@ -1,0 +1,174 @@
+package kie
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ErrResultImageGone is wrapped by DownloadTaskImage when every way to fetch the image failed for good.
+var ErrResultImageGone = errors.New("the generated image can no longer be fetched: its link expired and could " +
+	"not be refreshed; regenerating it (terraform apply -replace=<resource address>) is the way to get a new " +
+	"one, and that costs a new paid generation")
+
+// APIError is an answer of the API (or a download host) that is not a success.
+type APIError struct {
+	Op         string // "generate", "record-info", "credit", "download-url", "upload", "download"
+	TaskID     string
+	HTTPStatus int
+	Code       int    // body code when a JSON envelope was present, else the HTTP status
+	Message    string // the API's msg, trimmed and capped
+	Excerpt    string // short safe text of a non-JSON body
+	RetryAfter time.Duration
+
+	malformed bool // a success status whose body could not be used
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("kie ")
+	b.WriteString(e.Op)
+	if e.TaskID != "" {
+		fmt.Fprintf(&b, " (task %s)", e.TaskID)
+	}
+	b.WriteString(": ")
+	if e.malformed {
+		b.WriteString("unusable answer")
+	} else {
+		b.WriteString(codeMeaning(e.Code))
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	fmt.Fprintf(&b, " (code %d", e.Code)
+	if e.HTTPStatus != 0 && e.HTTPStatus != e.Code {
+		fmt.Fprintf(&b, ", HTTP %d", e.HTTPStatus)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, ", retry after %s", e.RetryAfter)
+	}
+	b.WriteString(")")
+	if e.Excerpt != "" {
+		fmt.Fprintf(&b, "; non-JSON answer: %q", e.Excerpt)
+	} else if e.Message == "" && (e.malformed || e.HTTPStatus >= 300) {
+		b.WriteString("; the answer had no usable body")
+	}
+	return b.String()
+}
+
+func codeMeaning(code int) string {
+	switch code {
+	case 400:
+		return "bad request (or content flagged)"
+	case 401:
+		return "invalid or missing API key"
+	case 402:
+		return "insufficient credits: top up your KIE account"
+	case 403:
+		return "forbidden (blocked by the API's CDN or not allowed)"
+	case 404:
+		return "not found"
+	case 422:
+		return "validation error"
+	case 429:
+		return "rate limited"
+	case 455:
+		return "service under maintenance"
+	case 500:
+		return "server error"
+	case 501:
+		return "generation failed"
+	case 505:
+		return "feature disabled"
+	}
+	if t := http.StatusText(code); t != "" {
+		return strings.ToLower(t)
+	}
+	return "unexpected answer"
+}
+
+func apiErrorCode(err error) (int, bool) {
+	var e *APIError
+	if errors.As(err, &e) {
+		return e.Code, true
+	}
+	return 0, false
+}
+
+// IsUnauthorized reports a rejected or missing API key.
+func IsUnauthorized(err error) bool {
+	if errors.Is(err, ErrMissingAPIKey) {
+		return true
+	}
+	c, ok := apiErrorCode(err)
+	return ok && c == 401
+}
+
+// IsInsufficientCredits reports an account without enough credits.
+func IsInsufficientCredits(err error) bool {
+	c, ok := apiErrorCode(err)
+	return ok && c == 402
+}
+
+// IsNotFound reports an unknown task or resource.
+func IsNotFound(err error) bool {
+	c, ok := apiErrorCode(err)
+	return ok && c == 404
+}
+
+// IsRateLimited reports a 429 answer.
+func IsRateLimited(err error) bool {
+	c, ok := apiErrorCode(err)
+	return ok && c == 429
+}
+
+// IsValidation reports a refused request (400 or 422).
+func IsValidation(err error) bool {
+	c, ok := apiErrorCode(err)
+	return ok && (c == 400 || c == 422)
+}
+
+// UncertainCreateError means a generate request may or may not have created a paid task.
+type UncertainCreateError struct {
+	Err error
+}
+
+func (e *UncertainCreateError) Error() string {
+	return fmt.Sprintf("the outcome of the generate request is unknown: a paid task may have been created; "+
+		"the request was not retried to avoid paying twice (check the task list in your KIE account before "+
+		"trying again): %v", e.Err)
+}
+
+func (e *UncertainCreateError) Unwrap() error { return e.Err }
+
+// TaskFailedError is a task that ended with CREATE_TASK_FAILED or GENERATE_FAILED.
+type TaskFailedError struct {
+	TaskID       string
+	Flag         SuccessFlag
+	ErrorCode    int
+	ErrorMessage string
+}
+
+func (e *TaskFailedError) Error() string {
+	msg := fmt.Sprintf("task %s ended with status %s", e.TaskID, e.Flag)
+	if e.ErrorCode != 0 {
+		msg += fmt.Sprintf(", error code %d", e.ErrorCode)
+	}
+	if e.ErrorMessage != "" {
+		msg += ": " + e.ErrorMessage
+	} else {
+		msg += " (no error message)"
+	}
+	return msg
+}
+
+// LinkExpiredError is a result link that answered 403, 404 or 410.
+type LinkExpiredError struct {
+	HTTPStatus int
+}
+
+func (e *LinkExpiredError) Error() string {
+	return fmt.Sprintf("the image link has expired or is no longer available (HTTP %d)", e.HTTPStatus)
+}

@@ -1,0 +1,105 @@
+package kie
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+func TestQueryLimiterSharedAcrossGoroutines(t *testing.T) {
+	var mu sync.Mutex
+	var stamps []time.Time
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		stamps = append(stamps, time.Now())
+		mu.Unlock()
+		flagStep("q", 0, "")(w, r)
+	})
+	const perSecond, workers, each = 50, 5, 5
+	c := newTestClient(srv.URL, WithQueryRate(perSecond))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				if _, err := c.GetTask(context.Background(), "q"); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	// 25 queries at 50/s with a burst of one take at least 24 intervals of 20ms.
+	if minimum := time.Duration(workers*each-1) * time.Second / perSecond * 9 / 10; elapsed < minimum {
+		t.Errorf("25 queries took %v, want at least %v", elapsed, minimum)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stamps) != workers*each {
+		t.Fatalf("%d queries", len(stamps))
+	}
+	// No one-second window may hold more than the rate (plus the burst of one).
+	for i := range stamps {
+		n := 0
+		for _, s := range stamps[i:] {
+			if s.Sub(stamps[i]) < 200*time.Millisecond {
+				n++
+			}
+		}
+		if n > perSecond/5+2 {
+			t.Errorf("%d queries within 200ms", n)
+		}
+	}
+}
+
+func TestRateLimitedQuerySlowsWholeClient(t *testing.T) {
+	srv := newScriptServer(t,
+		reply(429, `{"code":429,"msg":"slow down"}`, "Retry-After", "7"),
+		flagStep("b", 0, ""),
+	)
+	clk := newFakeClock()
+	c := newTestClient(srv.URL, WithClock(clk), WithQueryRate(10), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+	if _, err := c.GetTask(context.Background(), "a"); !IsRateLimited(err) {
+		t.Fatalf("first query: %v", err)
+	}
+	if got := c.query.lim.Limit(); got >= 10 {
+		t.Errorf("rate after a 429 = %v, want lowered", got)
+	}
+	before := len(clk.Sleeps())
+	// Another caller, which never saw the 429 itself, must wait out the Retry-After too.
+	if _, err := c.GetTask(context.Background(), "b"); err != nil {
+		t.Fatal(err)
+	}
+	var waited time.Duration
+	for _, d := range clk.Sleeps()[before:] {
+		waited += d
+	}
+	if waited < 7*time.Second {
+		t.Errorf("second caller waited %v, want at least the 7s Retry-After", waited)
+	}
+	for range 20 {
+		if _, err := c.GetTask(context.Background(), "b"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.query.lim.Limit(); got != 10 {
+		t.Errorf("rate after successes = %v, want back to 10", got)
+	}
+}
+
+func TestGateCancelReturnsContextError(t *testing.T) {
+	g := newGate(rate.Every(time.Hour), 1, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := g.wait(ctx, realClock{}); err != nil {
+		t.Fatalf("first token: %v", err)
+	}
+	if err := g.wait(ctx, realClock{}); err != context.DeadlineExceeded {
+		t.Fatalf("second token: %v", err)
+	}
+}

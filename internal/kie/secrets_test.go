@@ -1,0 +1,106 @@
+package kie
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestKeyNeverLeaks drives many error paths against a server that echoes the Authorization header
+// back in every way it can, and checks that no error string and no log record holds the key.
+func TestKeyNeverLeaks(t *testing.T) {
+	echo := func(status int, asJSON bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			auth := r.Header.Get("Authorization")
+			if asJSON {
+				reply(status, fmt.Sprintf(`{"code":%d,"msg":%q,"data":null}`, status, "bad header "+auth))(w, r)
+				return
+			}
+			reply(status, "<html><body>Your request: Authorization: "+auth+"</body></html>")(w, r)
+		}
+	}
+	routes := map[string]http.HandlerFunc{
+		"/api/v1/flux/kontext/generate":    echo(500, false),
+		"/api/v1/flux/kontext/record-info": echo(401, true),
+		"/api/v1/chat/credit":              echo(502, false),
+		"/api/v1/common/download-url":      echo(422, true),
+		"/api/file-stream-upload":          echo(400, true),
+		"/img.png":                         echo(500, false),
+	}
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/gen200/") {
+			echo(200, false)(w, r) // an HTML page with status 200 answering a generate request
+			return
+		}
+		if h, ok := routes[r.URL.Path]; ok {
+			h(w, r)
+			return
+		}
+		echo(404, true)(w, r)
+	})
+	logs := &logRecorder{}
+	c := newTestClient(srv.URL, WithLogger(logs), WithRequestTimeout(300*time.Millisecond))
+	ctx := context.Background()
+	dir := t.TempDir()
+	local := filepath.Join(dir, "in.png")
+	if err := os.WriteFile(local, []byte("png"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var errs []error
+	collect := func(_ any, err error) {
+		if err == nil {
+			t.Error("expected an error")
+		}
+		errs = append(errs, err)
+	}
+	collect(c.Generate(ctx, GenerateRequest{Prompt: "p"}))
+	collect(c.GetTask(ctx, "t1"))
+	collect(c.WaitTask(ctx, "t1"))
+	collect(c.Credits(ctx))
+	collect(c.FreshDownloadURL(ctx, srv.URL+"/img.png"))
+	collect(c.UploadFile(ctx, local, "x"))
+	collect(c.Download(ctx, srv.URL+"/img.png", filepath.Join(dir, "out.png")))
+	collect(c.DownloadTaskImage(ctx, &Task{TaskID: "t1", ResultImageURL: srv.URL + "/img.png"}, filepath.Join(dir, "out.png")))
+	gen200 := newTestClient(srv.URL+"/gen200", WithLogger(logs))
+	collect(gen200.Generate(ctx, GenerateRequest{Prompt: "p"}))
+
+	dead := newTestClient("http://"+closedAddr(t), WithLogger(logs))
+	collect(dead.Generate(ctx, GenerateRequest{Prompt: "p"}))
+	collect(dead.GetTask(ctx, "t1"))
+	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel()
+	collect(dead.WaitTask(short, "t1"))
+
+	if len(errs) != 12 {
+		t.Fatalf("%d errors", len(errs))
+	}
+	for _, err := range errs {
+		if strings.Contains(err.Error(), testKey) || strings.Contains(fmt.Sprintf("%+v", err), testKey) {
+			t.Errorf("error leaks the key: %v", err)
+		}
+	}
+	all := logs.All()
+	if all == "" {
+		t.Fatal("nothing was logged")
+	}
+	if strings.Contains(all, testKey) {
+		t.Errorf("log leaks the key:\n%s", all)
+	}
+	for _, w := range []string{"method:", "path:", "status:", "duration_ms:", "task_id:t1"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("log lacks %q", w)
+		}
+	}
+	if strings.Contains(all, "Authorization") && !strings.Contains(all, "[REDACTED]") {
+		t.Errorf("log shows headers:\n%s", all)
+	}
+	if !strings.Contains(errs[1].Error(), "[REDACTED]") {
+		t.Errorf("echoed key was not visibly redacted: %v", errs[1])
+	}
+}

@@ -1,0 +1,177 @@
+package kie
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// uploadForm is what the upload server parsed out of one request.
+type uploadForm struct {
+	auth, ua, contentType   string
+	uploadPath, fileName    string
+	partName, partType, got string
+}
+
+func uploadServer(t *testing.T, failFirst int) (*scriptServer, func() []uploadForm) {
+	var mu sync.Mutex
+	var forms []uploadForm
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		f := uploadForm{auth: r.Header.Get("Authorization"), ua: r.Header.Get("User-Agent"), contentType: r.Header.Get("Content-Type")}
+		mr, err := r.MultipartReader()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				break
+			}
+			b, _ := io.ReadAll(p)
+			switch p.FormName() {
+			case "uploadPath":
+				f.uploadPath = string(b)
+			case "fileName":
+				f.fileName = string(b)
+			case "file":
+				f.partName, f.partType, f.got = p.FileName(), p.Header.Get("Content-Type"), string(b)
+			}
+		}
+		mu.Lock()
+		forms = append(forms, f)
+		n := len(forms)
+		mu.Unlock()
+		if n <= failFirst {
+			reply(500, `{"success":false,"code":500,"msg":"storage hiccup"}`)(w, r)
+			return
+		}
+		reply(200, `{"success":true,"code":200,"msg":"File uploaded successfully","data":{"fileName":"`+f.fileName+
+			`","filePath":"`+f.uploadPath+"/"+f.fileName+`","downloadUrl":"https://tempfile.example/`+f.fileName+
+			`","fileSize":"`+strconv.Itoa(len(f.got))+`","mimeType":"image/png","uploadedAt":"2025-01-01T00:00:00Z"}}`)(w, r)
+	}
+	srv := newScriptServer(t, handler)
+	return srv, func() []uploadForm {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]uploadForm(nil), forms...)
+	}
+}
+
+func TestUploadFileMultipart(t *testing.T) {
+	srv, forms := uploadServer(t, 1)
+	c := newTestClient("http://api.invalid", WithUploadBaseURL(srv.URL+"/"))
+	content := pngBytes()
+	local := filepath.Join(t.TempDir(), "Input.PNG")
+	if err := os.WriteFile(local, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.UploadFile(context.Background(), local, "/images/terraform/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantName := sha(content) + ".png"
+	if res.FileName != wantName || res.DownloadURL != "https://tempfile.example/"+wantName || res.Size != int64(len(content)) ||
+		res.MimeType != "image/png" || res.FilePath != "images/terraform/"+wantName {
+		t.Errorf("result %+v", res)
+	}
+	got := forms()
+	if len(got) != 2 {
+		t.Fatalf("%d upload attempts, want 2 (one 500, then success)", len(got))
+	}
+	for _, f := range got {
+		if f.auth != "Bearer "+testKey || f.ua != "terraform-provider-kie/dev" || !strings.HasPrefix(f.contentType, "multipart/form-data; boundary=") {
+			t.Errorf("headers %q %q %q", f.auth, f.ua, f.contentType)
+		}
+		if f.uploadPath != "images/terraform" || f.fileName != wantName || f.partName != wantName || f.partType != "image/png" || f.got != string(content) {
+			t.Errorf("form path %q name %q part %q type %q, %d bytes", f.uploadPath, f.fileName, f.partName, f.partType, len(f.got))
+		}
+	}
+	r := srv.Requests()[0]
+	if r.Method != http.MethodPost || r.Path != "/api/file-stream-upload" {
+		t.Errorf("request %s %s", r.Method, r.Path)
+	}
+}
+
+func TestUploadFileErrors(t *testing.T) {
+	srv := newScriptServer(t, reply(401, `{"success":false,"code":401,"msg":"Unauthorized"}`))
+	c := newTestClient("http://api.invalid", WithUploadBaseURL(srv.URL))
+	local := filepath.Join(t.TempDir(), "in.jpg")
+	if err := os.WriteFile(local, []byte("jpeg"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UploadFile(context.Background(), local, ""); !IsUnauthorized(err) || srv.Count() != 1 {
+		t.Errorf("401: %v after %d requests", err, srv.Count())
+	}
+	if _, err := c.UploadFile(context.Background(), filepath.Join(t.TempDir(), "missing.png"), ""); err == nil {
+		t.Error("missing file accepted")
+	}
+	if _, err := c.UploadFile(context.Background(), t.TempDir(), ""); err == nil {
+		t.Error("folder accepted")
+	}
+	if _, err := New("").UploadFile(context.Background(), local, ""); !errors.Is(err, ErrMissingAPIKey) {
+		t.Errorf("missing key: %v", err)
+	}
+
+	notOK := newScriptServer(t, reply(200, `{"success":false,"code":200,"msg":"quota"}`))
+	c = newTestClient("http://api.invalid", WithUploadBaseURL(notOK.URL))
+	if _, err := c.UploadFile(context.Background(), local, ""); err == nil || !strings.Contains(err.Error(), "success=false") {
+		t.Errorf("success=false: %v", err)
+	}
+}
+
+func TestUploadFileServerHangsUpEarly(t *testing.T) {
+	// The server answers without reading the body; the writer goroutine must still end.
+	var mu sync.Mutex
+	count := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		count++
+		mu.Unlock()
+		w.Header().Set("Connection", "close")
+		reply(503, "busy")(w, r)
+	}))
+	defer srv.Close()
+	c := newTestClient("http://api.invalid", WithUploadBaseURL(srv.URL), WithRetryPolicy(RetryPolicy{MaxAttempts: 2, BaseDelay: 1}))
+	local := filepath.Join(t.TempDir(), "big.png")
+	if err := os.WriteFile(local, []byte(strings.Repeat("z", 4<<20)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.UploadFile(context.Background(), local, "")
+	var e *APIError
+	if !errors.As(err, &e) || e.HTTPStatus != 503 {
+		t.Fatalf("got %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if count != 2 {
+		t.Errorf("%d attempts, want 2", count)
+	}
+}
+
+func TestUploadFileStalledServerTimesOut(t *testing.T) {
+	srv := newScriptServer(t, stall(5*time.Second, reply(200, "{}")))
+	c := newTestClient("http://api.invalid", WithUploadBaseURL(srv.URL), WithRequestTimeout(150*time.Millisecond),
+		WithRetryPolicy(RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
+	local := filepath.Join(t.TempDir(), "in.png")
+	if err := os.WriteFile(local, []byte("png"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := c.UploadFile(context.Background(), local, "")
+	if err == nil || !strings.Contains(err.Error(), "no progress within the request timeout") || srv.Count() != 2 {
+		t.Fatalf("err %v after %d attempts", err, srv.Count())
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("took %v", el)
+	}
+}

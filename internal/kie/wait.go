@@ -1,0 +1,130 @@
+package kie
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// WaitTask polls a task until it ends. On success it returns the task. On CREATE_TASK_FAILED or
+// GENERATE_FAILED it returns the task and a *TaskFailedError. When ctx ends it returns the last task
+// seen (maybe nil) and an error that wraps ctx.Err() and names the task id.
+//
+// Polls start every min poll interval and slow toward the max interval the longer the task runs;
+// transient query failures only delay the next poll. Notify wakes a waiter early.
+func (c *Client) WaitTask(ctx context.Context, taskID string) (*Task, error) {
+	if c.apiKey == "" {
+		return nil, ErrMissingAPIKey
+	}
+	taskID = strings.TrimSpace(taskID)
+	if taskID == "" {
+		return nil, errors.New("kie: waiting for a task: the task id is empty")
+	}
+	wake, unregister := c.register(taskID)
+	defer unregister()
+
+	start := c.clock.Now()
+	var last *Task
+	interval := time.Duration(0)
+	for {
+		t, err := c.GetTask(ctx, taskID)
+		switch {
+		case err == nil:
+			last = t
+			if t.SuccessFlag == FlagSuccess {
+				return t, nil
+			}
+			if t.SuccessFlag.Terminal() {
+				return t, &TaskFailedError{TaskID: taskID, Flag: t.SuccessFlag, ErrorCode: t.ErrorCode, ErrorMessage: t.ErrorMessage}
+			}
+		case ctx.Err() != nil:
+			return last, waitCanceled(ctx, taskID, last)
+		case isPermanent(err):
+			return last, fmt.Errorf("waiting for task %s: %w", taskID, err)
+		default:
+			c.logger.Debug(ctx, "kie status query failed; polling again later",
+				map[string]any{"task_id": taskID, "error": c.redact(err.Error())})
+		}
+
+		interval = c.nextPollInterval(c.clock.Now().Sub(start), interval)
+		select {
+		case <-c.clock.After(jitter(interval)):
+		case <-wake:
+		case <-ctx.Done():
+			return last, waitCanceled(ctx, taskID, last)
+		}
+	}
+}
+
+func waitCanceled(ctx context.Context, taskID string, last *Task) error {
+	state := "unknown"
+	if last != nil {
+		state = last.SuccessFlag.String()
+	}
+	return fmt.Errorf("waiting for task %s (last status %s): %w; the task id is kept, apply again to resume",
+		taskID, state, ctx.Err())
+}
+
+// isPermanent reports a definite refusal (bad key, no credits, unknown task) that polling again
+// will not change.
+func isPermanent(err error) bool {
+	if errors.Is(err, ErrMissingAPIKey) {
+		return true
+	}
+	var e *APIError
+	return errors.As(err, &e) && !e.malformed && classifyCode(e.Code) == failPermanent
+}
+
+// nextPollInterval follows the API's advice: every min interval for the first 30s, then growing
+// to 5-10s for the first two minutes, then toward the max interval.
+func (c *Client) nextPollInterval(elapsed, prev time.Duration) time.Duration {
+	var d time.Duration
+	switch {
+	case elapsed < 30*time.Second || prev == 0:
+		d = c.pollMin
+	case elapsed < 2*time.Minute:
+		d = min(max(prev*3/2, 5*time.Second), 10*time.Second, c.pollMax)
+	default:
+		d = min(prev*3/2, c.pollMax)
+	}
+	return max(d, c.pollMin)
+}
+
+// jitter spreads d by ±15% so that parallel waiters do not poll in lockstep.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.85 + 0.3*rand.Float64()))
+}
+
+// Notify wakes a WaitTask on taskID early, for a callback receiver. It is a no-op when nobody waits.
+func (c *Client) Notify(taskID string) {
+	taskID = strings.TrimSpace(taskID)
+	c.waitMu.Lock()
+	defer c.waitMu.Unlock()
+	for _, ch := range c.waiters[taskID] {
+		select {
+		case ch <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
+}
+
+func (c *Client) register(taskID string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	c.waitMu.Lock()
+	c.waiters[taskID] = append(c.waiters[taskID], ch)
+	c.waitMu.Unlock()
+	return ch, func() {
+		c.waitMu.Lock()
+		defer c.waitMu.Unlock()
+		rest := slices.DeleteFunc(c.waiters[taskID], func(x chan struct{}) bool { return x == ch })
+		if len(rest) == 0 {
+			delete(c.waiters, taskID)
+		} else {
+			c.waiters[taskID] = rest
+		}
+	}
+}

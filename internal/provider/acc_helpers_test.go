@@ -1,0 +1,100 @@
+package provider
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"image"
+	_ "image/jpeg" // decoders for the downloaded images
+	_ "image/png"
+	"os"
+	"strconv"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
+)
+
+// Documented output sizes of about one megapixel per aspect ratio.
+var ratioSize = map[string][2]int{
+	"1:1": {1024, 1024}, "16:9": {1392, 752}, "21:9": {1568, 672}, "4:3": {1184, 880},
+	"3:4": {880, 1184}, "9:16": {752, 1392}, "16:21": {896, 1176},
+}
+
+func stateAttr(s *terraform.State, addr, attr string) (string, error) {
+	rs, ok := s.RootModule().Resources[addr]
+	if !ok {
+		return "", fmt.Errorf("%s not in state", addr)
+	}
+	v, ok := rs.Primary.Attributes[attr]
+	if !ok {
+		return "", fmt.Errorf("%s has no attribute %s", addr, attr)
+	}
+	return v, nil
+}
+
+// checkImageFile asserts that the file at p decodes as format with the ratio's dimensions and that the
+// resource's output_sha256 and output_size describe it.
+func checkImageFile(addr, p, format, ratio string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("reading output file: %w", err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg, gotFormat, err := image.DecodeConfig(f)
+		if err != nil {
+			return fmt.Errorf("%s does not decode as an image: %w", p, err)
+		}
+		if gotFormat != format {
+			return fmt.Errorf("%s is %s, want %s", p, gotFormat, format)
+		}
+		want := ratioSize[ratio]
+		if cfg.Width != want[0] || cfg.Height != want[1] {
+			return fmt.Errorf("%s is %dx%d, want %dx%d for %s", p, cfg.Width, cfg.Height, want[0], want[1], ratio)
+		}
+		sum := sha256.Sum256(b)
+		gotSHA, err := stateAttr(s, addr, "output_sha256")
+		if err != nil {
+			return err
+		}
+		if gotSHA != hex.EncodeToString(sum[:]) {
+			return fmt.Errorf("output_sha256 %s does not match the file's %x", gotSHA, sum)
+		}
+		gotSize, err := stateAttr(s, addr, "output_size")
+		if err != nil {
+			return err
+		}
+		if gotSize != strconv.Itoa(len(b)) {
+			return fmt.Errorf("output_size %s, file has %d bytes", gotSize, len(b))
+		}
+		return nil
+	}
+}
+
+// checkStat asserts one of the mock's counters.
+func checkStat(srv *kiemock.Server, name string, get func(kiemock.Stats) int, want int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := get(srv.Stats()); got != want {
+			return fmt.Errorf("mock %s = %d, want %d", name, got, want)
+		}
+		return nil
+	}
+}
+
+func posts(s kiemock.Stats) int   { return s.GenerateRequests }
+func queries(s kiemock.Stats) int { return s.StatusQueries }
+
+func checkNoFile(p string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			return fmt.Errorf("%s should not exist (stat: %v)", p, err)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,98 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+// localFileIntact reports whether the file at p still is the image the provider wrote. The size is
+// compared first, so most changes are seen without reading the file.
+func localFileIntact(p, wantSHA string, wantSize int64) bool {
+	info, err := os.Stat(p)
+	if err != nil || !info.Mode().IsRegular() || info.Size() != wantSize {
+		return false
+	}
+	got, err := hashFile(p)
+	return err == nil && got == wantSHA
+}
+
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p) //nolint:gosec // the path is the user's own output_path
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hashing %s: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// copyFileAtomic copies src to dst through a temporary file in dst's folder, so dst is either complete
+// or absent, never half-written.
+func copyFileAtomic(src, dst string) (err error) {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil { //nolint:gosec // image folders are meant to be readable
+		return fmt.Errorf("creating folder for %s: %w", dst, err)
+	}
+	in, err := os.Open(src) //nolint:gosec // the path is the user's own output_path
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", src, err)
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("creating temporary file for %s: %w", dst, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = io.Copy(tmp, in); err != nil {
+		return fmt.Errorf("copying %s to %s: %w", src, dst, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", dst, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", dst, err)
+	}
+	if err = os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // images are meant to be readable
+		return fmt.Errorf("setting mode of %s: %w", dst, err)
+	}
+	if err = os.Rename(tmp.Name(), dst); err != nil {
+		return fmt.Errorf("renaming into %s: %w", dst, err)
+	}
+	return nil
+}
+
+// removeOwnedFile deletes the image file the provider wrote, but leaves a file someone changed since,
+// with a warning: it is no longer the provider's to delete.
+func removeOwnedFile(ctx context.Context, diags *diag.Diagnostics, p, sha string, size int64) {
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if !localFileIntact(p, sha, size) {
+		diags.AddAttributeWarning(path.Root("output_path"), "Local file left in place",
+			fmt.Sprintf("%s was changed after the provider wrote it, so it was not deleted.", p))
+		return
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		diags.AddAttributeError(path.Root("output_path"), "Removing the local image failed", fmt.Sprintf("%s: %s", p, err))
+		return
+	}
+	tflog.Debug(ctx, "removed local image file", map[string]any{"output_path": p})
+}

@@ -1,0 +1,231 @@
+// Package provider is the Terraform plugin framework glue for the KIE Flux Kontext API.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/kie-community/terraform-provider-kie/internal/kie"
+)
+
+// Environment variables read when the matching provider argument is not set.
+const (
+	envAPIKey        = "KIE_API_KEY"
+	envBaseURL       = "KIE_BASE_URL"
+	envUploadBaseURL = "KIE_UPLOAD_BASE_URL"
+	envMaxNewImages  = "KIE_MAX_NEW_IMAGES"
+
+	defaultBaseURL       = "https://api.kie.ai"
+	defaultUploadBaseURL = "https://kieai.redpandaai.co"
+)
+
+var _ provider.Provider = (*kieProvider)(nil)
+
+// kieProvider is one provider instance; everything it owns (the shared client, the spend counter and the
+// pool of resumable tasks) lives here, never in package variables.
+type kieProvider struct {
+	version string
+	commit  string
+}
+
+// New returns the provider factory used by main and by the acceptance tests.
+func New(version, commit string) func() provider.Provider {
+	return func() provider.Provider {
+		return &kieProvider{version: version, commit: commit}
+	}
+}
+
+type providerModel struct {
+	APIKey            types.String  `tfsdk:"api_key"`
+	BaseURL           types.String  `tfsdk:"base_url"`
+	UploadBaseURL     types.String  `tfsdk:"upload_base_url"`
+	RequestTimeout    types.String  `tfsdk:"request_timeout"`
+	PollMinInterval   types.String  `tfsdk:"poll_min_interval"`
+	PollMaxInterval   types.String  `tfsdk:"poll_max_interval"`
+	CreateRateLimit   types.Int64   `tfsdk:"create_rate_limit"`
+	StatusQueryRate   types.Float64 `tfsdk:"status_query_rate"`
+	MaxNewImages      types.Int64   `tfsdk:"max_new_images"`
+	MaxDownloadMBytes types.Int64   `tfsdk:"max_download_mb"`
+}
+
+func (p *kieProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "kie"
+	resp.Version = p.version
+}
+
+func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The KIE provider generates and edits images with KIE's Flux Kontext API " +
+			"(`flux-kontext-pro` and `flux-kontext-max`). Every generation is a paid task: the provider " +
+			"never retries a generation request whose outcome is unknown, keeps every task id in state, " +
+			"and restores lost local files by downloading again, never by generating again.",
+		Attributes: map[string]schema.Attribute{
+			"api_key": schema.StringAttribute{
+				MarkdownDescription: "KIE API key, sent as a Bearer token. Defaults to the `KIE_API_KEY` " +
+					"environment variable. Only needed once the API is called: plans and refreshes of finished " +
+					"images work without it.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"base_url": schema.StringAttribute{
+				MarkdownDescription: "Base URL of the KIE API. Defaults to the `KIE_BASE_URL` environment " +
+					"variable, then `" + defaultBaseURL + "`. Point it at `kie-mock` to test without paying.",
+				Optional:   true,
+				Validators: []validator.String{httpURL()},
+			},
+			"upload_base_url": schema.StringAttribute{
+				MarkdownDescription: "Base URL of KIE's file-upload API, used by `input_image_file`. Defaults " +
+					"to the `KIE_UPLOAD_BASE_URL` environment variable, then `" + defaultUploadBaseURL + "`.",
+				Optional:   true,
+				Validators: []validator.String{httpURL()},
+			},
+			"request_timeout": schema.StringAttribute{
+				MarkdownDescription: "Timeout of one HTTP request, as a Go duration such as `60s`. Default `60s`.",
+				Optional:            true,
+				Validators:          []validator.String{goDuration()},
+			},
+			"poll_min_interval": schema.StringAttribute{
+				MarkdownDescription: "Shortest wait between two status queries of one task, as a Go duration. " +
+					"Default `2s`. The wait grows towards `poll_max_interval` while a task runs.",
+				Optional:   true,
+				Validators: []validator.String{goDuration()},
+			},
+			"poll_max_interval": schema.StringAttribute{
+				MarkdownDescription: "Longest wait between two status queries of one task. Default `30s`.",
+				Optional:            true,
+				Validators:          []validator.String{goDuration()},
+			},
+			"create_rate_limit": schema.Int64Attribute{
+				MarkdownDescription: "Most new generations this provider starts per 10 seconds, shared by all " +
+					"resources. Default `20`, KIE's account limit.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"status_query_rate": schema.Float64Attribute{
+				MarkdownDescription: "Most status queries per second, shared by all resources. Default `10`.",
+				Optional:            true,
+				Validators:          []validator.Float64{float64validator.AtLeast(0.1)},
+			},
+			"max_new_images": schema.Int64Attribute{
+				MarkdownDescription: "Spend guard: the most paid generations this provider instance may start " +
+					"in one run (one plan/apply). Further creates fail before any request is sent. Defaults to " +
+					"the `KIE_MAX_NEW_IMAGES` environment variable; unset means no limit.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.AtLeast(0)},
+			},
+			"max_download_mb": schema.Int64Attribute{
+				MarkdownDescription: "Largest result image the provider downloads, in MiB. Default `100`.",
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			},
+		},
+	}
+}
+
+func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	apiKey := stringOrEnv(cfg.APIKey, envAPIKey, "")
+	baseURL := stringOrEnv(cfg.BaseURL, envBaseURL, defaultBaseURL)
+	uploadURL := stringOrEnv(cfg.UploadBaseURL, envUploadBaseURL, defaultUploadBaseURL)
+
+	opts := []kie.Option{
+		kie.WithBaseURL(baseURL),
+		kie.WithUploadBaseURL(uploadURL),
+		kie.WithUserAgent(fmt.Sprintf("terraform-provider-kie/%s (+%s)", p.version, req.TerraformVersion)),
+		kie.WithLogger(tflogLogger{}),
+	}
+	if d, ok := durationAttr(cfg.RequestTimeout, path.Root("request_timeout"), &resp.Diagnostics); ok {
+		opts = append(opts, kie.WithRequestTimeout(d))
+	}
+	minPoll, okMin := durationAttr(cfg.PollMinInterval, path.Root("poll_min_interval"), &resp.Diagnostics)
+	maxPoll, okMax := durationAttr(cfg.PollMaxInterval, path.Root("poll_max_interval"), &resp.Diagnostics)
+	if okMin || okMax {
+		if !okMin {
+			minPoll = 2 * time.Second
+		}
+		if !okMax {
+			maxPoll = 30 * time.Second
+		}
+		if maxPoll < minPoll {
+			resp.Diagnostics.AddAttributeError(path.Root("poll_max_interval"), "Invalid poll interval",
+				fmt.Sprintf("poll_max_interval (%s) must not be shorter than poll_min_interval (%s).", maxPoll, minPoll))
+		}
+		opts = append(opts, kie.WithPollInterval(minPoll, maxPoll))
+	}
+	if !cfg.CreateRateLimit.IsNull() && !cfg.CreateRateLimit.IsUnknown() {
+		opts = append(opts, kie.WithCreateLimit(int(cfg.CreateRateLimit.ValueInt64()), 10*time.Second))
+	}
+	if !cfg.StatusQueryRate.IsNull() && !cfg.StatusQueryRate.IsUnknown() {
+		opts = append(opts, kie.WithQueryRate(cfg.StatusQueryRate.ValueFloat64()))
+	}
+	if !cfg.MaxDownloadMBytes.IsNull() && !cfg.MaxDownloadMBytes.IsUnknown() {
+		opts = append(opts, kie.WithMaxDownloadBytes(cfg.MaxDownloadMBytes.ValueInt64()<<20))
+	}
+
+	limit := int64(-1)
+	switch {
+	case !cfg.MaxNewImages.IsNull() && !cfg.MaxNewImages.IsUnknown():
+		limit = cfg.MaxNewImages.ValueInt64()
+	case os.Getenv(envMaxNewImages) != "":
+		n, err := strconv.ParseInt(os.Getenv(envMaxNewImages), 10, 64)
+		if err != nil || n < 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("max_new_images"), "Invalid "+envMaxNewImages,
+				fmt.Sprintf("%s must be a whole number of images, 0 or more; got %q.", envMaxNewImages, os.Getenv(envMaxNewImages)))
+		}
+		limit = n
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	data := &providerData{
+		client: kie.New(apiKey, opts...),
+		apiKey: apiKey,
+		spend:  newSpendGuard(limit),
+		pool:   newResumePool(),
+	}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+func (p *kieProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		newFluxImageResource,
+	}
+}
+
+func (p *kieProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		newFluxTaskDataSource,
+		newCreditsDataSource,
+	}
+}
+
+// stringOrEnv picks the configured value, then the environment variable, then the default.
+func stringOrEnv(v types.String, env, def string) string {
+	if !v.IsNull() && !v.IsUnknown() && v.ValueString() != "" {
+		return v.ValueString()
+	}
+	if s := os.Getenv(env); s != "" {
+		return s
+	}
+	return def
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# make demo: build the provider and kie-mock, start the mock on loopback, and run a real
+# `terraform init` + `terraform apply` of examples/demo/ in .demo/ (a fresh run every time).
+#
+#   KIE_CLI=tofu            use OpenTofu instead of Terraform
+#   KIE_DEMO_REAL=1         with KIE_API_KEY set: use the real KIE API (costs credits, ~$0.20)
+#   KIE_PINNED_ONLY=1       ignore a terraform/tofu on PATH and use the pinned build
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$(pwd -P)
+work="$root/.demo"
+kind=${KIE_CLI:-terraform}
+version=0.0.0-dev
+
+log() { printf '\033[1mdemo:\033[0m %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+case $kind in
+  terraform | tofu) ;;
+  *) die "KIE_CLI must be terraform or tofu, not '$kind'" ;;
+esac
+
+mode=mock
+if [ "${KIE_DEMO_REAL:-}" = 1 ]; then
+  [ -n "${KIE_API_KEY:-}" ] || die "KIE_DEMO_REAL=1 needs KIE_API_KEY in the environment"
+  mode=real
+elif [ -n "${KIE_API_KEY:-}" ]; then
+  log "KIE_API_KEY is set but ignored: the demo uses the local mock unless KIE_DEMO_REAL=1"
+fi
+
+mock_pid=
+cleanup() {
+  local rc=$?
+  if [ -n "$mock_pid" ]; then
+    kill "$mock_pid" 2>/dev/null || true
+    wait "$mock_pid" 2>/dev/null || true
+    log "stopped kie-mock (pid $mock_pid)"
+  fi
+  if [ "$rc" -ne 0 ]; then
+    log "failed (exit $rc); mock log: .demo/mock.log"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+# Make Ctrl-C and kill run the EXIT trap too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+cli=$(scripts/ensure-cli.sh "$kind")
+log "using $(TF_CLI_CONFIG_FILE=/dev/null "$cli" version 2>/dev/null | head -n1) at $cli"
+
+# A fresh working dir every run, so `make demo` always shows images being generated.
+rm -rf "$work"
+mkdir -p "$work/bin" "$work/out"
+cp examples/demo/*.tf "$work/"
+
+log "building terraform-provider-kie $version and kie-mock..."
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)
+go build -trimpath -ldflags "-X main.version=$version -X main.commit=$commit" -o "$work/bin/terraform-provider-kie" .
+go build -trimpath -o "$work/bin/kie-mock" ./cmd/kie-mock
+
+# Install the provider into a filesystem mirror so `init` is a real init that needs no network.
+platform="$(go env GOOS)_$(go env GOARCH)"
+exe=
+[ "$(go env GOOS)" != windows ] || exe=.exe
+for host in registry.terraform.io registry.opentofu.org; do
+  dir="$work/mirror/$host/kie-community/kie/$version/$platform"
+  mkdir -p "$dir"
+  cp "$work/bin/terraform-provider-kie" "$dir/terraform-provider-kie_v$version$exe"
+done
+cat >"$work/cli.tfrc" <<TFRC
+# Written by scripts/demo.sh: take kie-community/kie from the local mirror, everything else as usual.
+provider_installation {
+  filesystem_mirror {
+    path    = "$work/mirror"
+    include = ["registry.terraform.io/kie-community/kie", "registry.opentofu.org/kie-community/kie"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/kie-community/kie", "registry.opentofu.org/kie-community/kie"]
+  }
+}
+TFRC
+export TF_CLI_CONFIG_FILE="$work/cli.tfrc"
+export CHECKPOINT_DISABLE=1
+# A shared plugin cache would keep serving an older build of the same 0.0.0-dev version.
+unset TF_PLUGIN_CACHE_DIR
+
+# The CLIs only pick a pre-release version such as 0.0.0-dev when it is asked for exactly; an
+# override file pins it without touching the example itself.
+cat >"$work/dev_override.tf" <<TF
+# Written by scripts/demo.sh: use the locally built development version of the provider.
+terraform {
+  required_providers {
+    kie = {
+      source  = "kie-community/kie"
+      version = "$version"
+    }
+  }
+}
+TF
+
+if [ "$mode" = mock ]; then
+  mock_args=(-addr 127.0.0.1:0 -url-file "$work/mock.url" -latency 3s -image-scale 1)
+  mock_key=${KIE_DEMO_MOCK_KEY:-mock-key}
+  if "$work/bin/kie-mock" -h 2>&1 | grep -q -- '-api-key'; then
+    mock_args+=(-api-key "$mock_key")
+  fi
+  "$work/bin/kie-mock" "${mock_args[@]}" >"$work/mock.log" 2>&1 &
+  mock_pid=$!
+  # Wait (bounded) for the mock to write the URL it listens on.
+  for _ in $(seq 1 100); do
+    [ ! -s "$work/mock.url" ] || break
+    kill -0 "$mock_pid" 2>/dev/null || { cat "$work/mock.log" >&2; mock_pid=; die "kie-mock exited early"; }
+    sleep 0.1
+  done
+  [ -s "$work/mock.url" ] || { cat "$work/mock.log" >&2; die "kie-mock did not start within 10s"; }
+  url=$(head -n1 "$work/mock.url")
+  log "kie-mock is listening on $url (pid $mock_pid, 3s simulated generation time)"
+  export KIE_BASE_URL="$url" KIE_UPLOAD_BASE_URL="$url" KIE_API_KEY="$mock_key"
+else
+  # The demo makes five images; cap new paid tasks per run unless the caller chose a cap.
+  export KIE_MAX_NEW_IMAGES="${KIE_MAX_NEW_IMAGES:-5}"
+  log "using the REAL KIE API${KIE_BASE_URL:+ at $KIE_BASE_URL}: five images, about \$0.20. Ctrl-C within 5s to stop."
+  sleep 5
+fi
+
+cd "$work"
+log "$kind init"
+"$cli" init -input=false
+log "$kind apply"
+"$cli" apply -auto-approve -input=false
+"$cli" output
+
+printf '\n\033[1mImages written:\033[0m\n'
+find out -type f | LC_ALL=C sort | while read -r f; do
+  bytes=$(wc -c <"$f" | tr -d ' ')
+  info=
+  if command -v file >/dev/null 2>&1; then
+    # e.g. "PNG image data, 1392 x 752, 8-bit/color RGB, non-interlaced"
+    info=$(file -b "$f" | cut -c1-70)
+  fi
+  printf '  .demo/%-28s %9s bytes  %s\n' "$f" "$bytes" "$info"
+done
+
+cat <<DONE
+
+Done: $kind ran a real init (provider $version from the local mirror) and apply against the
+$([ "$mode" = mock ] && echo "local kie-mock" || echo "real KIE API"). The images are in $work/out/.
+To poke around: cd .demo && TF_CLI_CONFIG_FILE=\$PWD/cli.tfrc $cli state list
+(with the mock stopped, plan/apply there cannot reach an API; just run make demo again).
+DONE
