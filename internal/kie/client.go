@@ -183,15 +183,12 @@ func WithRequestTimeout(d time.Duration) Option {
 }
 
 // WithPollInterval sets the bounds of the waiter's polling schedule (default 2s..30s).
-func WithPollInterval(min, max time.Duration) Option {
+func WithPollInterval(minInterval, maxInterval time.Duration) Option {
 	return func(c *Client) {
-		if min <= 0 {
+		if minInterval <= 0 {
 			return
 		}
-		if max < min {
-			max = min
-		}
-		c.pollMin, c.pollMax = min, max
+		c.pollMin, c.pollMax = minInterval, max(maxInterval, minInterval)
 	}
 }
 

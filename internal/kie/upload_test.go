@@ -175,3 +175,27 @@ func TestUploadFileStalledServerTimesOut(t *testing.T) {
 		t.Errorf("took %v", el)
 	}
 }
+
+func TestMultipartStreamDoneStopsWriter(t *testing.T) {
+	local := filepath.Join(t.TempDir(), "big.bin")
+	if err := os.WriteFile(local, []byte(strings.Repeat("q", 1<<20)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body, ctype, done, err := multipartStream(local, "p", "n.bin", "application/octet-stream")
+	if err != nil || !strings.HasPrefix(ctype, "multipart/form-data") {
+		t.Fatalf("%q %v", ctype, err)
+	}
+	if _, err := io.ReadFull(body, make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	finished := make(chan struct{})
+	go func() {
+		done() // the reader gave up half way: the writer must stop and release the file
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-time.After(5 * time.Second):
+		t.Fatal("done did not stop the writer")
+	}
+}

@@ -1,16 +1,25 @@
 package provider
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image"
-	_ "image/jpeg" // decoders for the downloaded images
-	_ "image/png"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"net/http"
 	"os"
 	"strconv"
+	"strings"
+	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
@@ -96,5 +105,79 @@ func checkNoFile(p string) resource.TestCheckFunc {
 			return fmt.Errorf("%s should not exist (stat: %v)", p, err)
 		}
 		return nil
+	}
+}
+
+// startExternalTask creates a task straight through the mock's HTTP API, as a script outside Terraform
+// would, and waits until it finished.
+func startExternalTask(t *testing.T, srv *kiemock.Server, body string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/api/v1/flux/kontext/generate", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testAPIKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Code int `json:"code"`
+		Data struct {
+			TaskID string `json:"taskId"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || env.Code != 200 || env.Data.TaskID == "" {
+		t.Fatalf("external generate failed: code %d, err %v", env.Code, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if task, ok := srv.Task(env.Data.TaskID); ok && task.SuccessFlag != 0 {
+			return env.Data.TaskID
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("external task %s did not finish", env.Data.TaskID)
+	return ""
+}
+
+// writeTestImage writes a small PNG or JPEG whose pixels depend on seed.
+func writeTestImage(t *testing.T, p, format string, seed uint8) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for y := 0; y < 48; y++ {
+		for x := 0; x < 64; x++ {
+			img.Set(x, y, color.RGBA{R: uint8(x * 4), G: uint8(y * 5), B: seed, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	var err error
+	if format == "png" {
+		err = png.Encode(&buf, img)
+	} else {
+		err = jpeg.Encode(&buf, img, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expectCreates asserts how many resources a plan creates (including replacements).
+type expectCreates int
+
+func (n expectCreates) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	got := 0
+	for _, rc := range req.Plan.ResourceChanges {
+		if rc.Change.Actions.Create() || rc.Change.Actions.Replace() {
+			got++
+		}
+	}
+	if got != int(n) {
+		resp.Error = fmt.Errorf("plan creates %d resources, want %d", got, int(n))
 	}
 }
