@@ -25,7 +25,8 @@ const (
 	defaultUploadBaseURL  = "https://kieai.redpandaai.co"
 	defaultUserAgent      = "terraform-provider-kie/dev"
 	defaultRequestTimeout = 60 * time.Second
-	defaultPollMin        = 2 * time.Second
+	defaultPollMin        = 3 * time.Second
+	defaultFirstPoll      = 8 * time.Second
 	defaultPollMax        = 30 * time.Second
 	defaultCreateN        = 20
 	defaultCreatePer      = 10 * time.Second
@@ -93,8 +94,12 @@ type Client struct {
 	create *gate
 	query  *gate
 
+	firstPoll    time.Duration // wait before a task's first status query
+	callbackPoll time.Duration // with a callback receiver: the safety-net poll interval
+
 	waitMu  sync.Mutex
 	waiters map[string][]chan struct{}
+	early   map[string]struct{} // callbacks that arrived before anyone waited
 }
 
 // Option configures a Client.
@@ -118,6 +123,8 @@ func New(apiKey string, opts ...Option) *Client {
 		logger:         nopLogger{},
 		clock:          realClock{},
 		waiters:        map[string][]chan struct{}{},
+		early:          map[string]struct{}{},
+		firstPoll:      defaultFirstPoll,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -130,6 +137,7 @@ func New(apiKey string, opts ...Option) *Client {
 	}
 	c.hc = c.guardRedirects(c.hc)
 	c.create = newGate(rate.Every(c.createPer/time.Duration(c.createN)), c.createN, false)
+	c.create.window = newSlidingWindow(c.createN, c.createPer)
 	c.query = newGate(rate.Limit(c.queryRate), 1, true)
 	return c
 }
@@ -182,13 +190,33 @@ func WithRequestTimeout(d time.Duration) Option {
 	}
 }
 
-// WithPollInterval sets the bounds of the waiter's polling schedule (default 2s..30s).
+// WithPollInterval sets the bounds of the waiter's polling schedule (default 3s..30s).
 func WithPollInterval(minInterval, maxInterval time.Duration) Option {
 	return func(c *Client) {
 		if minInterval <= 0 {
 			return
 		}
 		c.pollMin, c.pollMax = minInterval, max(maxInterval, minInterval)
+	}
+}
+
+// WithFirstPollDelay sets how long WaitTask waits before a task's first status query (default 8s):
+// generations take 10-30 s, so querying sooner only spends the query budget.
+func WithFirstPollDelay(d time.Duration) Option {
+	return func(c *Client) {
+		if d >= 0 {
+			c.firstPoll = d
+		}
+	}
+}
+
+// WithCallbackPolling tells the waiter that a callback receiver calls Notify when tasks end: it then
+// queries a task only after a callback, or every interval as a safety net for lost callbacks.
+func WithCallbackPolling(interval time.Duration) Option {
+	return func(c *Client) {
+		if interval > 0 {
+			c.callbackPoll = interval
+		}
 	}
 }
 

@@ -135,3 +135,19 @@ func checkText(t *testing.T, s string, limit int) {
 		}
 	}
 }
+
+func FuzzDecodeCallback(f *testing.F) {
+	for _, s := range []string{
+		`{"code":200,"msg":"ok","data":{"taskId":"t","info":{"resultImageUrl":"u","originImageUrl":"o"}}}`,
+		`{"code":"501","data":{"taskId":1,"info":null}}`,
+		`{"data":{"taskId":"t","info":[]}}`, `{}`, `null`, ``, `{"data":`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		cb, err := DecodeCallback(body)
+		if err == nil && (cb == nil || cb.TaskID == "") {
+			t.Fatalf("accepted a callback without a task id: %+v", cb)
+		}
+	})
+}

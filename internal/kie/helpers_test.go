@@ -79,6 +79,7 @@ func newTestClient(baseURL string, opts ...Option) *Client {
 		WithRetryPolicy(fastRetry()),
 		WithRequestTimeout(2 * time.Second),
 		WithPollInterval(time.Millisecond, 5*time.Millisecond),
+		WithFirstPollDelay(0),
 		WithQueryRate(10000),
 		WithCreateLimit(10000, time.Second),
 	}

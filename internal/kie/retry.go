@@ -109,7 +109,8 @@ type gate struct {
 	lim       *rate.Limiter
 	base      rate.Limit
 	notBefore time.Time
-	adaptive  bool // also lower the rate on 429 and win it back on success
+	adaptive  bool           // also lower the rate on 429 and win it back on success
+	window    *slidingWindow // when set, admits by window instead of the token bucket
 }
 
 func newGate(r rate.Limit, burst int, adaptive bool) *gate {
@@ -129,6 +130,9 @@ func (g *gate) wait(ctx context.Context, clk Clock) error {
 		if err := sleep(ctx, clk, nb.Sub(now)); err != nil {
 			return err
 		}
+	}
+	if g.window != nil {
+		return g.window.wait(ctx, clk)
 	}
 	now := clk.Now()
 	r := g.lim.ReserveN(now, 1)

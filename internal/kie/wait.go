@@ -30,6 +30,15 @@ func (c *Client) WaitTask(ctx context.Context, taskID string) (*Task, error) {
 	start := c.clock.Now()
 	var last *Task
 	interval := time.Duration(0)
+	// Generations take seconds at least: the first query waits, unless a callback arrives sooner.
+	if first := c.firstWait(); first > 0 {
+		select {
+		case <-c.clock.After(jitter(first)):
+		case <-wake:
+		case <-ctx.Done():
+			return last, waitCanceled(ctx, taskID, last)
+		}
+	}
 	for {
 		t, err := c.GetTask(ctx, taskID)
 		switch {
@@ -51,6 +60,9 @@ func (c *Client) WaitTask(ctx context.Context, taskID string) (*Task, error) {
 		}
 
 		interval = c.nextPollInterval(c.clock.Now().Sub(start), interval)
+		if c.callbackPoll > 0 {
+			interval = c.callbackPoll // callbacks wake us; polls are only the safety net
+		}
 		select {
 		case <-c.clock.After(jitter(interval)):
 		case <-wake:
@@ -99,11 +111,30 @@ func jitter(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * (0.85 + 0.3*rand.Float64()))
 }
 
-// Notify wakes a WaitTask on taskID early, for a callback receiver. It is a no-op when nobody waits.
+// firstWait is how long WaitTask waits before its first status query.
+func (c *Client) firstWait() time.Duration {
+	if c.callbackPoll > 0 {
+		return c.callbackPoll
+	}
+	return c.firstPoll
+}
+
+// maxEarlyNotices bounds the callbacks remembered for tasks nobody waits for yet.
+const maxEarlyNotices = 10000
+
+// Notify wakes a WaitTask on taskID early, for a callback receiver. A callback can beat the waiter
+// (a fast task, or a resumed one), so a notice for a task nobody waits for is kept, boundedly, and
+// wakes the next WaitTask on it at once.
 func (c *Client) Notify(taskID string) {
 	taskID = strings.TrimSpace(taskID)
 	c.waitMu.Lock()
 	defer c.waitMu.Unlock()
+	if len(c.waiters[taskID]) == 0 {
+		if len(c.early) < maxEarlyNotices {
+			c.early[taskID] = struct{}{}
+		}
+		return
+	}
 	for _, ch := range c.waiters[taskID] {
 		select {
 		case ch <- struct{}{}:
@@ -116,6 +147,10 @@ func (c *Client) register(taskID string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	c.waitMu.Lock()
 	c.waiters[taskID] = append(c.waiters[taskID], ch)
+	if _, ok := c.early[taskID]; ok {
+		delete(c.early, taskID)
+		ch <- struct{}{}
+	}
 	c.waitMu.Unlock()
 	return ch, func() {
 		c.waitMu.Lock()

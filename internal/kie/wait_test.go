@@ -244,3 +244,67 @@ func TestWaitScheduleGrows(t *testing.T) {
 		t.Errorf("schedule did not grow: %v", clk.Sleeps())
 	}
 }
+
+func TestWaitTaskFirstPollDelaySavesQueries(t *testing.T) {
+	var polls atomic.Int32
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
+		polls.Add(1)
+		flagStep("f", 1, "")(w, r)
+	})
+	clk := newFakeClock()
+	c := newTestClient(srv.URL, WithClock(clk), WithFirstPollDelay(8*time.Second))
+	if _, err := c.WaitTask(context.Background(), "f"); err != nil {
+		t.Fatal(err)
+	}
+	sleeps := clk.Sleeps()
+	if len(sleeps) == 0 || sleeps[0] < 6800*time.Millisecond || sleeps[0] > 9200*time.Millisecond {
+		t.Fatalf("first wait %v, want 8s ±15%%", sleeps)
+	}
+	if polls.Load() != 1 {
+		t.Fatalf("%d queries for a task that was done at the first one", polls.Load())
+	}
+}
+
+func TestWaitTaskCallbackModeQueriesOnlyAfterNotify(t *testing.T) {
+	var polls atomic.Int32
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
+		polls.Add(1)
+		flagStep("cb", 1, "")(w, r)
+	})
+	c := newTestClient(srv.URL, WithCallbackPolling(time.Hour))
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.WaitTask(context.Background(), "cb")
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if n := polls.Load(); n != 0 {
+		t.Fatalf("%d queries before the callback", n)
+	}
+	c.Notify("cb")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Notify did not wake the waiter")
+	}
+	if n := polls.Load(); n != 1 {
+		t.Fatalf("%d queries, want exactly 1 after the callback", n)
+	}
+}
+
+func TestNotifyBeforeWaitIsRemembered(t *testing.T) {
+	srv := newScriptServer(t, flagStep("early", 1, ""))
+	c := newTestClient(srv.URL, WithCallbackPolling(time.Hour))
+	c.Notify("early") // the callback beat the waiter
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.WaitTask(ctx, "early"); err != nil {
+		t.Fatalf("an early callback must wake the waiter at once: %v", err)
+	}
+	if srv.Count() != 1 {
+		t.Fatalf("%d queries", srv.Count())
+	}
+}

@@ -132,6 +132,18 @@ func (r *fluxImageResource) Create(ctx context.Context, req resource.CreateReque
 		tflog.Info(ctx, "resuming an interrupted task instead of generating again", map[string]any{"task_id": taskID})
 	} else {
 		genReq := plan.generateRequest()
+		if d.receiver != nil {
+			url, err := d.receiver.start(ctx)
+			if err != nil {
+				resp.Diagnostics.AddError("Starting the callback receiver failed", err.Error()+". No generation was started.")
+				return
+			}
+			if genReq.CallBackURL != "" {
+				resp.Diagnostics.AddAttributeWarning(path.Root("callback_url"), "callback_url replaced",
+					"The provider's callback_receiver is configured, so KIE calls it instead of callback_url.")
+			}
+			genReq.CallBackURL = url
+		}
 		if !plan.InputImageFile.IsNull() {
 			url, err := r.uploadInputImage(ctx, d, &plan)
 			if err != nil {

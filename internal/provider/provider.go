@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -27,6 +28,7 @@ const (
 	envBaseURL       = "KIE_BASE_URL"
 	envUploadBaseURL = "KIE_UPLOAD_BASE_URL"
 	envMaxNewImages  = "KIE_MAX_NEW_IMAGES"
+	envCallbackKey   = "KIE_CALLBACK_HMAC_KEY"
 
 	defaultBaseURL       = "https://api.kie.ai"
 	defaultUploadBaseURL = "https://kieai.redpandaai.co"
@@ -49,16 +51,25 @@ func New(version, commit string) func() provider.Provider {
 }
 
 type providerModel struct {
-	APIKey            types.String  `tfsdk:"api_key"`
-	BaseURL           types.String  `tfsdk:"base_url"`
-	UploadBaseURL     types.String  `tfsdk:"upload_base_url"`
-	RequestTimeout    types.String  `tfsdk:"request_timeout"`
-	PollMinInterval   types.String  `tfsdk:"poll_min_interval"`
-	PollMaxInterval   types.String  `tfsdk:"poll_max_interval"`
-	CreateRateLimit   types.Int64   `tfsdk:"create_rate_limit"`
-	StatusQueryRate   types.Float64 `tfsdk:"status_query_rate"`
-	MaxNewImages      types.Int64   `tfsdk:"max_new_images"`
-	MaxDownloadMBytes types.Int64   `tfsdk:"max_download_mb"`
+	APIKey            types.String   `tfsdk:"api_key"`
+	BaseURL           types.String   `tfsdk:"base_url"`
+	UploadBaseURL     types.String   `tfsdk:"upload_base_url"`
+	RequestTimeout    types.String   `tfsdk:"request_timeout"`
+	PollMinInterval   types.String   `tfsdk:"poll_min_interval"`
+	PollMaxInterval   types.String   `tfsdk:"poll_max_interval"`
+	CreateRateLimit   types.Int64    `tfsdk:"create_rate_limit"`
+	StatusQueryRate   types.Float64  `tfsdk:"status_query_rate"`
+	MaxNewImages      types.Int64    `tfsdk:"max_new_images"`
+	MaxDownloadMBytes types.Int64    `tfsdk:"max_download_mb"`
+	PollInitialDelay  types.String   `tfsdk:"poll_initial_delay"`
+	CallbackReceiver  *receiverModel `tfsdk:"callback_receiver"`
+}
+
+type receiverModel struct {
+	ListenAddress      types.String `tfsdk:"listen_address"`
+	PublicURL          types.String `tfsdk:"public_url"`
+	HMACKey            types.String `tfsdk:"hmac_key"`
+	SafetyPollInterval types.String `tfsdk:"safety_poll_interval"`
 }
 
 func (p *kieProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -99,7 +110,7 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"poll_min_interval": schema.StringAttribute{
 				MarkdownDescription: "Shortest wait between two status queries of one task, as a Go duration. " +
-					"Default `2s`. The wait grows towards `poll_max_interval` while a task runs.",
+					"Default `3s`. The wait grows towards `poll_max_interval` while a task runs.",
 				Optional:   true,
 				Validators: []validator.String{goDuration()},
 			},
@@ -107,6 +118,12 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Longest wait between two status queries of one task. Default `30s`.",
 				Optional:            true,
 				Validators:          []validator.String{goDuration()},
+			},
+			"poll_initial_delay": schema.StringAttribute{
+				MarkdownDescription: "How long to wait before the first status query of a new task, as a Go duration. " +
+					"Default `8s`: generations take 10 to 30 seconds, so earlier queries only spend the query budget.",
+				Optional:   true,
+				Validators: []validator.String{goDuration()},
 			},
 			"create_rate_limit": schema.Int64Attribute{
 				MarkdownDescription: "Most new generations this provider starts per 10 seconds, shared by all " +
@@ -130,6 +147,37 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Largest result image the provider downloads, in MiB. Default `100`.",
 				Optional:            true,
 				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"callback_receiver": schema.SingleNestedBlock{
+				MarkdownDescription: "Receive KIE's task-end callbacks instead of polling: the provider listens on " +
+					"`listen_address`, sends `public_url` as every task's `callBackUrl` (replacing `callback_url`), " +
+					"and queries a task only once its callback arrived, or every `safety_poll_interval` in case a " +
+					"callback is lost. Off when the block is absent.",
+				Attributes: map[string]schema.Attribute{
+					"listen_address": schema.StringAttribute{
+						MarkdownDescription: "Local address to listen on, such as `127.0.0.1:8700` or `:8700`. Required in the block.",
+						Optional:            true,
+					},
+					"public_url": schema.StringAttribute{
+						MarkdownDescription: "The URL at which KIE reaches the listener (through your ingress or tunnel). " +
+							"May be omitted only when `listen_address` is a loopback address, for a local `kie-mock`.",
+						Optional:   true,
+						Validators: []validator.String{httpURL()},
+					},
+					"hmac_key": schema.StringAttribute{
+						MarkdownDescription: "Key of KIE's webhook signing (`X-Webhook-Signature`). When set, callbacks " +
+							"without a valid, recent signature are refused. Defaults to the `KIE_CALLBACK_HMAC_KEY` environment variable.",
+						Optional:  true,
+						Sensitive: true,
+					},
+					"safety_poll_interval": schema.StringAttribute{
+						MarkdownDescription: "How often to query a task whose callback has not arrived. Default `60s`.",
+						Optional:            true,
+						Validators:          []validator.String{goDuration()},
+					},
+				},
 			},
 		},
 	}
@@ -176,6 +224,18 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	if !cfg.StatusQueryRate.IsNull() && !cfg.StatusQueryRate.IsUnknown() {
 		opts = append(opts, kie.WithQueryRate(cfg.StatusQueryRate.ValueFloat64()))
 	}
+	if d, ok := durationAttr(cfg.PollInitialDelay, path.Root("poll_initial_delay"), &resp.Diagnostics); ok {
+		opts = append(opts, kie.WithFirstPollDelay(d))
+	}
+	receiver := configureReceiver(cfg.CallbackReceiver, &resp.Diagnostics)
+	if receiver != nil {
+		interval, ok := durationAttr(cfg.CallbackReceiver.SafetyPollInterval,
+			path.Root("callback_receiver").AtName("safety_poll_interval"), &resp.Diagnostics)
+		if !ok {
+			interval = time.Minute
+		}
+		opts = append(opts, kie.WithCallbackPolling(interval))
+	}
 	if !cfg.MaxDownloadMBytes.IsNull() && !cfg.MaxDownloadMBytes.IsUnknown() {
 		opts = append(opts, kie.WithMaxDownloadBytes(cfg.MaxDownloadMBytes.ValueInt64()<<20))
 	}
@@ -202,6 +262,10 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		spend:  newSpendGuard(limit),
 		pool:   newResumePool(),
 	}
+	if receiver != nil {
+		receiver.handler = kie.NewCallbackHandler(data.client, stringOrEnv(cfg.CallbackReceiver.HMACKey, envCallbackKey, ""))
+		data.receiver = receiver
+	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
@@ -217,6 +281,26 @@ func (p *kieProvider) DataSources(context.Context) []func() datasource.DataSourc
 		newFluxTaskDataSource,
 		newCreditsDataSource,
 	}
+}
+
+// configureReceiver validates the callback_receiver block; nil when it is absent.
+func configureReceiver(m *receiverModel, diags *diag.Diagnostics) *callbackReceiver {
+	if m == nil {
+		return nil
+	}
+	block := path.Root("callback_receiver")
+	if m.ListenAddress.IsNull() || m.ListenAddress.ValueString() == "" {
+		diags.AddAttributeError(block.AtName("listen_address"), "Missing listen_address",
+			"callback_receiver needs listen_address, the local address to receive KIE's callbacks on.")
+		return nil
+	}
+	r := &callbackReceiver{listen: m.ListenAddress.ValueString(), publicURL: m.PublicURL.ValueString()}
+	if r.publicURL == "" && !loopbackOnly(r.listen) {
+		diags.AddAttributeError(block.AtName("public_url"), "Missing public_url",
+			"callback_receiver.public_url is required unless listen_address is a loopback address: KIE must know where to call.")
+		return nil
+	}
+	return r
 }
 
 // stringOrEnv picks the configured value, then the environment variable, then the default.

@@ -17,6 +17,8 @@ type providerData struct {
 	apiKey string
 	spend  *spendGuard
 	pool   *resumePool
+	// receiver is the callback receiver, nil unless configured.
+	receiver *callbackReceiver
 }
 
 // logContext masks the API key in every log line written under ctx, whatever code writes it.

@@ -61,6 +61,7 @@ provider "kie" {
   upload_base_url   = %q
   poll_min_interval = "50ms"
   poll_max_interval = "200ms"
+  poll_initial_delay = "100ms"
   %s
 }
 `, testAPIKey, srv.URL(), srv.URL(), strings.Join(extra, "\n  "))

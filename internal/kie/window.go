@@ -1,0 +1,45 @@
+package kie
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// windowMargin is added to the window so that clock skew between us and the API never lets the
+// (n+1)-th request of a window arrive inside the API's own window.
+const windowMargin = 50 * time.Millisecond
+
+// slidingWindow admits at most n events in any span of per: KIE counts "20 new generations per 10
+// seconds" that way, so a token bucket (which allows a full burst right after a refill, up to 2n in one
+// window) would earn 429s, and even spacing would waste the first window's burst.
+type slidingWindow struct {
+	mu   sync.Mutex
+	per  time.Duration
+	ring []time.Time // admission times of the last n events, oldest at next
+	next int
+}
+
+func newSlidingWindow(n int, per time.Duration) *slidingWindow {
+	return &slidingWindow{per: per + windowMargin, ring: make([]time.Time, max(n, 1))}
+}
+
+// wait blocks until one more event fits in the window, then records it.
+func (w *slidingWindow) wait(ctx context.Context, clk Clock) error {
+	for {
+		w.mu.Lock()
+		now := clk.Now()
+		oldest := w.ring[w.next]
+		if oldest.IsZero() || !now.Before(oldest.Add(w.per)) {
+			w.ring[w.next] = now
+			w.next = (w.next + 1) % len(w.ring)
+			w.mu.Unlock()
+			return nil
+		}
+		delay := oldest.Add(w.per).Sub(now)
+		w.mu.Unlock()
+		if err := sleep(ctx, clk, delay); err != nil {
+			return err
+		}
+	}
+}
