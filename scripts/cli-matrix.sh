@@ -14,7 +14,7 @@ log() { printf 'cli-matrix: %s\n' "$*" >&2; }
 
 # version_ge A B: true when version A >= version B.
 version_ge() {
-  [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]
+  [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | sed -n 1p)" = "$2" ]
 }
 
 # floor KIND: the oldest CLI version the provider supports.
@@ -23,9 +23,10 @@ floor() {
 }
 
 # Same probe as ensure-cli.sh: first line of "version" is "Terraform v1.5.7" / "OpenTofu v1.10.6".
+# (sed, not head: head could SIGPIPE the CLI and fail the pipeline.)
 cli_version() {
-  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$1" version 2>/dev/null | head -n1 |
-    sed -n 's/^[A-Za-z]* v\([0-9][0-9A-Za-z.+-]*\).*/\1/p'
+  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$1" version 2>/dev/null |
+    sed -n '1s/^[A-Za-z]* v\([0-9][0-9A-Za-z.+-]*\).*/\1/p'
 }
 
 tmp=$(mktemp -d)
@@ -50,7 +51,7 @@ fi
 
 for kind in $kinds; do
   pinned_path=$(cat "$tmp/$kind")
-  pinned_version=$(cli_version "$pinned_path")
+  pinned_version=$(cli_version "$pinned_path") || { log "error: $pinned_path does not run"; exit 1; }
   printf '%s %s %s\n' "$kind" "$pinned_path" "$pinned_version"
 
   [ -z "${KIE_PINNED_ONLY:-}" ] || continue

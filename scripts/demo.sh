@@ -13,7 +13,9 @@ work="$root/.demo"
 kind=${KIE_CLI:-terraform}
 version=0.0.0-dev
 
-log() { printf '\033[1mdemo:\033[0m %s\n' "$*" >&2; }
+bold='' plain=''
+if [ -t 2 ]; then bold=$(printf '\033[1m') plain=$(printf '\033[0m'); fi
+log() { printf '%sdemo:%s %s\n' "$bold" "$plain" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 case $kind in
@@ -38,7 +40,7 @@ cleanup() {
     log "stopped kie-mock (pid $mock_pid)"
   fi
   if [ "$rc" -ne 0 ]; then
-    log "failed (exit $rc); mock log: .demo/mock.log"
+    log "failed (exit $rc)${mock_pid:+; mock log: .demo/mock.log}"
   fi
   exit "$rc"
 }
@@ -48,7 +50,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 cli=$(scripts/ensure-cli.sh "$kind")
-log "using $(TF_CLI_CONFIG_FILE=/dev/null "$cli" version 2>/dev/null | head -n1) at $cli"
+log "using $(TF_CLI_CONFIG_FILE=/dev/null "$cli" version 2>/dev/null | sed -n 1p) at $cli"
 
 # A fresh working dir every run, so `make demo` always shows images being generated.
 rm -rf "$work"
@@ -101,12 +103,9 @@ terraform {
 TF
 
 if [ "$mode" = mock ]; then
-  mock_args=(-addr 127.0.0.1:0 -url-file "$work/mock.url" -latency 3s -image-scale 1)
-  mock_key=${KIE_DEMO_MOCK_KEY:-mock-key}
-  if "$work/bin/kie-mock" -h 2>&1 | grep -q -- '-api-key'; then
-    mock_args+=(-api-key "$mock_key")
-  fi
-  "$work/bin/kie-mock" "${mock_args[@]}" >"$work/mock.log" 2>&1 &
+  mock_key=mock-key
+  "$work/bin/kie-mock" -addr 127.0.0.1:0 -url-file "$work/mock.url" -latency 3s -image-scale 1 \
+    -api-key "$mock_key" >"$work/mock.log" 2>&1 &
   mock_pid=$!
   # Wait (bounded) for the mock to write the URL it listens on.
   for _ in $(seq 1 100); do
@@ -118,6 +117,8 @@ if [ "$mode" = mock ]; then
   url=$(head -n1 "$work/mock.url")
   log "kie-mock is listening on $url (pid $mock_pid, 3s simulated generation time)"
   export KIE_BASE_URL="$url" KIE_UPLOAD_BASE_URL="$url" KIE_API_KEY="$mock_key"
+  # The mock costs nothing: a spend cap meant for the real API must not stop the demo.
+  unset KIE_MAX_NEW_IMAGES
 else
   # The demo makes five images; cap new paid tasks per run unless the caller chose a cap.
   export KIE_MAX_NEW_IMAGES="${KIE_MAX_NEW_IMAGES:-5}"
@@ -129,10 +130,10 @@ cd "$work"
 log "$kind init"
 "$cli" init -input=false
 log "$kind apply"
+# apply ends by printing the outputs (files, task ids, hashes), so no separate `output` call.
 "$cli" apply -auto-approve -input=false
-"$cli" output
 
-printf '\n\033[1mImages written:\033[0m\n'
+printf '\n%sImages written:%s\n' "$bold" "$plain"
 find out -type f | LC_ALL=C sort | while read -r f; do
   bytes=$(wc -c <"$f" | tr -d ' ')
   info=

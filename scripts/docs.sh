@@ -39,7 +39,7 @@ printf 'provider "kie" {}\n' >"$tmp/schema/main.tf"
 
 export TF_CLI_CONFIG_FILE="$tmp/cli.tfrc" CHECKPOINT_DISABLE=1
 
-log "exporting the provider schema with $("$tofu" version | head -n1)"
+log "exporting the provider schema with $("$tofu" version | sed -n 1p)"
 (cd "$tmp/schema" && "$tofu" providers schema -json) >"$tmp/schema.tofu.json"
 sed 's#registry\.opentofu\.org/#registry.terraform.io/#g' "$tmp/schema.tofu.json" >"$tmp/schema.json"
 
@@ -72,7 +72,8 @@ tfplugindocs_generate "$tmp/tree" >"$tmp/generate.log" 2>&1 || { cat "$tmp/gener
 tfplugindocs_validate "$tmp/tree"
 
 if ! diff -ru docs "$tmp/tree/docs" >"$tmp/docs.diff" 2>&1; then
-  sed "s#$tmp/tree/##g" "$tmp/docs.diff" >&2
+  # "regenerated/docs" is what make docs would write; "docs" is the tree as it is.
+  sed "s#$tmp/tree/#regenerated/#g" "$tmp/docs.diff" >&2
   log "error: docs/ is out of date with the schema, templates/ or examples/: run 'make docs' and commit docs/"
   exit 1
 fi

@@ -27,16 +27,18 @@ usage() {
 
 # version_ge A B: true when version A >= version B (sort -V understands dotted versions).
 version_ge() {
-  [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]
+  [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | sed -n 1p)" = "$2" ]
 }
 
 # cli_version BIN: print the bare version (1.5.7) a Terraform/OpenTofu binary reports.
 # A private empty CLI config and no checkpoint call keep the probe quiet and offline.
+# sed reads all the output: `| head -n1` could kill the CLI with SIGPIPE and, under pipefail,
+# make a good binary look broken.
 cli_version() {
   local out
-  out=$(TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$1" version 2>/dev/null | head -n1) || return 1
   # First line looks like "Terraform v1.5.7" or "OpenTofu v1.10.6".
-  out=$(printf '%s\n' "$out" | sed -n 's/^[A-Za-z]* v\([0-9][0-9A-Za-z.+-]*\).*/\1/p')
+  out=$(TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$1" version 2>/dev/null |
+    sed -n '1s/^[A-Za-z]* v\([0-9][0-9A-Za-z.+-]*\).*/\1/p') || return 1
   [ -n "$out" ] || return 1
   printf '%s\n' "$out"
 }

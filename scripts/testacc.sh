@@ -32,7 +32,7 @@ summary=()
 any_failed=0
 while read -r kind path version; do
   name="$(pretty_name "$kind") v$version"
-  printf '\n== acceptance tests with %s (%s) ==\n' "$name" "$path"
+  printf '\n== acceptance tests with %s ==\n(%s)\n' "$name" "$path"
 
   envs=(TF_ACC=1 "TF_ACC_TERRAFORM_PATH=$path" "TF_CLI_CONFIG_FILE=$work/empty.tfrc" CHECKPOINT_DISABLE=1)
   # OpenTofu resolves the provider under its own registry host.

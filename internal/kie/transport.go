@@ -188,13 +188,13 @@ func (c *Client) judge(cl *call, status int, hdr http.Header, raw []byte) (*answ
 		TaskID:     cl.taskID,
 		HTTPStatus: status,
 		Code:       code,
-		Message:    c.redact(env.Msg),
+		Message:    c.message(env),
 	}
 	if ra, ok := parseRetryAfter(hdr.Get("Retry-After"), c.clock.Now(), c.retry.MaxRetryAfter); ok {
 		e.RetryAfter = ra
 	}
 	if !isJSON {
-		e.Excerpt = c.redact(safeExcerpt(raw))
+		e.Excerpt = c.excerpt(raw)
 		if oversize {
 			e.Message = "answer larger than 1 MiB"
 		}
@@ -222,7 +222,7 @@ func (c *Client) malformed(cl *call, status int, raw []byte, why string) *APIErr
 		HTTPStatus: status,
 		Code:       status,
 		Message:    why,
-		Excerpt:    c.redact(safeExcerpt(raw)),
+		Excerpt:    c.excerpt(raw),
 		malformed:  true,
 	}
 }
@@ -270,7 +270,7 @@ func buildURL(base, path string, q url.Values) (*url.URL, error) {
 func withTimeoutCause(actx context.Context, err error) error {
 	cause := context.Cause(actx)
 	for _, t := range []error{errAttemptTimeout, errHeaderTimeout, errIdleTimeout} {
-		if cause == t {
+		if errors.Is(cause, t) {
 			return fmt.Errorf("%w: %w", cause, err)
 		}
 	}

@@ -96,8 +96,7 @@ func checkStat(srv *kiemock.Server, name string, get func(kiemock.Stats) int, wa
 	}
 }
 
-func posts(s kiemock.Stats) int   { return s.GenerateRequests }
-func queries(s kiemock.Stats) int { return s.StatusQueries }
+func posts(s kiemock.Stats) int { return s.GenerateRequests }
 
 func checkNoFile(p string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
