@@ -28,6 +28,14 @@ resource "kie_flux_image" "test" {
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{
+				// An import {} block: the plan imports the task and changes nothing.
+				Config:          cfg,
+				ResourceName:    "kie_flux_image.test",
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   id,
+			},
+			{
 				Config:             cfg,
 				ResourceName:       "kie_flux_image.test",
 				ImportState:        true,
