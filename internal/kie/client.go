@@ -322,3 +322,21 @@ func (c *Client) redact(s string) string {
 	}
 	return strings.ReplaceAll(s, c.apiKey, "[REDACTED]")
 }
+
+// message is an envelope's msg (or message) with the key removed before the text is cut to its maximum
+// length: cutting first could leave the start of an echoed key in place.
+func (c *Client) message(env envelope) string {
+	msg := c.redact(rawString(env.Fields["msg"]))
+	if strings.TrimSpace(msg) == "" {
+		msg = c.redact(rawString(env.Fields["message"]))
+	}
+	return capText(msg, maxMessageLen)
+}
+
+// excerpt is safeExcerpt of a body with the key removed first, for the same reason.
+func (c *Client) excerpt(body []byte) string {
+	if len(c.apiKey) < 8 {
+		return safeExcerpt(body)
+	}
+	return safeExcerpt([]byte(c.redact(string(body))))
+}

@@ -1,6 +1,7 @@
 package kie
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -87,7 +89,7 @@ func (c *Client) downloadOnce(ctx context.Context, u *url.URL, dest string, atte
 			return nil, failPermanent, 0, err
 		}
 		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		e := &APIError{Op: "download", HTTPStatus: resp.StatusCode, Code: resp.StatusCode, Excerpt: c.redact(safeExcerpt(excerpt))}
+		e := &APIError{Op: "download", HTTPStatus: resp.StatusCode, Code: resp.StatusCode, Excerpt: c.excerpt(excerpt)}
 		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now(), c.retry.MaxRetryAfter); ok {
 			e.RetryAfter = ra
 		}
@@ -103,7 +105,7 @@ func (c *Client) downloadOnce(ctx context.Context, u *url.URL, dest string, atte
 	idle := time.AfterFunc(c.requestTimeout, func() { cancel(errIdleTimeout) })
 	defer idle.Stop()
 	body := &idleReader{r: resp.Body, timer: idle, d: c.requestTimeout}
-	res, cls, err := c.writeAtomically(dest, body, resp.ContentLength)
+	res, cls, err := c.writeAtomically(dest, body, resp.ContentLength, resp.Header.Get("Content-Type"))
 	if err != nil && body.err != nil {
 		err = withTimeoutCause(actx, err)
 		if ctx.Err() != nil {
@@ -119,9 +121,18 @@ func (c *Client) downloadOnce(ctx context.Context, u *url.URL, dest string, atte
 }
 
 // writeAtomically copies body into a temporary file beside dest and renames it over dest. A read
-// fault or a body shorter than its Content-Length (want, -1 if unknown) is transient.
-func (c *Client) writeAtomically(dest string, body *idleReader, want int64) (_ *DownloadResult, _ failClass, err error) {
+// fault or a body shorter than its Content-Length (want, -1 if unknown) is transient, and so is an
+// answer that is not an image at all (see sniffImage): nothing is written for it.
+func (c *Client) writeAtomically(dest string, body *idleReader, want int64, contentType string) (_ *DownloadResult, _ failClass, err error) {
 	dir := filepath.Dir(dest)
+	br := bufio.NewReaderSize(body, sniffLen)
+	head, perr := br.Peek(sniffLen)
+	if perr != nil && perr != io.EOF && body.err != nil {
+		return nil, failTransient, fmt.Errorf("reading the image after %d bytes: %w", len(head), c.sanitize(body.err))
+	}
+	if serr := c.sniffImage(head, contentType); serr != nil {
+		return nil, failTransient, serr
+	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dest)+".*.tmp")
 	if err != nil {
 		return nil, failPermanent, fmt.Errorf("creating a temporary file: %w", err)
@@ -134,7 +145,7 @@ func (c *Client) writeAtomically(dest string, body *idleReader, want int64) (_ *
 	}()
 
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, c.maxDownload+1))
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(br, c.maxDownload+1))
 	switch {
 	case err != nil && body.err != nil:
 		return nil, failTransient, fmt.Errorf("reading the image after %d bytes: %w", n, c.sanitize(err))
@@ -159,6 +170,37 @@ func (c *Client) writeAtomically(dest string, body *idleReader, want int64) (_ *
 	}
 	syncDir(dir)
 	return &DownloadResult{Path: dest, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, failNone, nil
+}
+
+// sniffLen is how much of a download is inspected before anything is written.
+const sniffLen = 512
+
+// sniffImage refuses an answer that cannot be the image although its status said success: an empty body,
+// or an error page (HTML, JSON, plain text) that a CDN or proxy sent with status 200. Such an answer is
+// never written to disk nor reported as the image; the download is retried like any transient fault.
+// Content that sniffs as binary is accepted unless the server itself calls it text, so image formats
+// that Go does not recognise still pass.
+func (c *Client) sniffImage(head []byte, contentType string) error {
+	if len(head) == 0 {
+		return errors.New("the answer is empty, not an image")
+	}
+	sniffed := http.DetectContentType(head)
+	declared := strings.ToLower(strings.TrimSpace(contentType))
+	if strings.HasPrefix(sniffed, "image/") ||
+		(sniffed == "application/octet-stream" && !strings.HasPrefix(declared, "text/")) {
+		return nil
+	}
+	msg := fmt.Sprintf("the answer is not an image (it looks like %s", sniffed)
+	if declared != "" {
+		msg += ", sent as " + strconv.Quote(contentType)
+	}
+	msg += ")"
+	if strings.HasPrefix(sniffed, "text/") {
+		if ex := c.excerpt(head); ex != "" {
+			msg += ": " + strconv.Quote(ex)
+		}
+	}
+	return errors.New(msg)
 }
 
 // syncDir makes a rename durable where the platform allows; failure only weakens durability.
@@ -233,7 +275,9 @@ func (c *Client) DownloadTaskImage(ctx context.Context, task *Task, destPath str
 			return res, nil
 		}
 		if !gone {
-			return nil, fmt.Errorf("task %s: downloading the result image: %w", id, lastErr)
+			// A fault that may pass (or the caller's deadline): the image is still there, so say so.
+			return nil, fmt.Errorf("task %s: the result image could not be fetched now (try again later "+
+				"rather than regenerating): %w", id, lastErr)
 		}
 		fresh, err := c.FreshDownloadURL(ctx, orig)
 		if err == nil {

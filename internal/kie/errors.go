@@ -124,6 +124,14 @@ func IsRateLimited(err error) bool {
 	return ok && c == 429
 }
 
+// IsRefusedForNow reports a request the API turned away before accepting it — rate limited (429) or under
+// maintenance (455) — even after the client's retries: nothing was created or charged, and the same
+// request may succeed later.
+func IsRefusedForNow(err error) bool {
+	c, ok := apiErrorCode(err)
+	return ok && classifyCode(c) == failRefused
+}
+
 // IsValidation reports a refused request (400 or 422).
 func IsValidation(err error) bool {
 	c, ok := apiErrorCode(err)

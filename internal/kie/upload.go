@@ -61,7 +61,7 @@ func (c *Client) UploadFile(ctx context.Context, localPath, uploadPath string) (
 	var res *UploadResult
 	err = c.callIdempotent(ctx, cl, func(ans *answer) *APIError {
 		if ok, present := rawBool(ans.env.Fields["success"]); present && !ok {
-			return c.malformed(cl, ans.status, nil, "the answer says success=false: "+cmp.Or(c.redact(ans.env.Msg), "no message"))
+			return c.malformed(cl, ans.status, nil, "the answer says success=false: "+cmp.Or(c.message(ans.env), "no message"))
 		}
 		var d map[string]json.RawMessage
 		if aerr := c.decodeData(cl, ans, &d); aerr != nil {
