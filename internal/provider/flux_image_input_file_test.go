@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/kie-community/terraform-provider-kie/internal/kie"
 	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
 )
 
@@ -191,7 +192,7 @@ func mustWrite(t *testing.T, p string, b []byte) {
 
 func fileSHA(t *testing.T, p string) string {
 	t.Helper()
-	sum, err := hashFile(p)
+	sum, _, err := kie.HashFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kie-community/terraform-provider-kie/internal/kie"
 	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
 )
 
@@ -121,7 +122,7 @@ resource "kie_flux_image" "test" {
 	if inst.Status == "tainted" || inst.Attributes["task_id"] != taskID || inst.Attributes["status"] != "SUCCESS" {
 		t.Fatalf("final state %+v, want task %s SUCCESS and not tainted", inst, taskID)
 	}
-	if sum, err := hashFile(out); err != nil || sum != inst.Attributes["output_sha256"] {
+	if sum, _, err := kie.HashFile(out); err != nil || sum != inst.Attributes["output_sha256"] {
 		t.Fatalf("image file hash %s (err %v) does not match state %v", sum, err, inst.Attributes["output_sha256"])
 	}
 	if b, err := run("destroy", "-auto-approve", "-input=false", "-no-color").CombinedOutput(); err != nil {

@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/kie-community/terraform-provider-kie/internal/kie"
 )
 
 // localFileIntact reports whether the file at p still is the image the provider wrote. The size is
@@ -23,21 +23,8 @@ func localFileIntact(p, wantSHA string, wantSize int64) bool {
 	if err != nil || !info.Mode().IsRegular() || info.Size() != wantSize {
 		return false
 	}
-	got, err := hashFile(p)
+	got, _, err := kie.HashFile(p)
 	return err == nil && got == wantSHA
-}
-
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p) //nolint:gosec // the path is the user's own output_path
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hashing %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // copyFileAtomic copies src to dst through a temporary file in dst's folder, so dst is either complete
