@@ -58,6 +58,7 @@ type providerModel struct {
 	PollMinInterval   types.String   `tfsdk:"poll_min_interval"`
 	PollMaxInterval   types.String   `tfsdk:"poll_max_interval"`
 	CreateRateLimit   types.Int64    `tfsdk:"create_rate_limit"`
+	CreateRateWindow  types.String   `tfsdk:"create_rate_window"`
 	StatusQueryRate   types.Float64  `tfsdk:"status_query_rate"`
 	MaxNewImages      types.Int64    `tfsdk:"max_new_images"`
 	MaxDownloadMBytes types.Int64    `tfsdk:"max_download_mb"`
@@ -126,10 +127,16 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Validators: []validator.String{goDuration()},
 			},
 			"create_rate_limit": schema.Int64Attribute{
-				MarkdownDescription: "Most new generations this provider starts per 10 seconds, shared by all " +
-					"resources. Default `20`, KIE's account limit.",
+				MarkdownDescription: "Most new generations this provider starts per `create_rate_window` (10 seconds), " +
+					"shared by all resources. Default `20`, KIE's account limit.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"create_rate_window": schema.StringAttribute{
+				MarkdownDescription: "The window `create_rate_limit` counts in, as a Go duration. Default `10s`, KIE's. " +
+					"Change it only for an API (or a time-scaled `kie-mock`) with other limits.",
+				Optional:   true,
+				Validators: []validator.String{goDuration()},
 			},
 			"status_query_rate": schema.Float64Attribute{
 				MarkdownDescription: "Most status queries per second, shared by all resources. Default `10`.",
@@ -218,9 +225,14 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		}
 		opts = append(opts, kie.WithPollInterval(minPoll, maxPoll))
 	}
+	createN, createWindow := int64(20), 10*time.Second
 	if !cfg.CreateRateLimit.IsNull() && !cfg.CreateRateLimit.IsUnknown() {
-		opts = append(opts, kie.WithCreateLimit(int(cfg.CreateRateLimit.ValueInt64()), 10*time.Second))
+		createN = cfg.CreateRateLimit.ValueInt64()
 	}
+	if d, ok := durationAttr(cfg.CreateRateWindow, path.Root("create_rate_window"), &resp.Diagnostics); ok {
+		createWindow = d
+	}
+	opts = append(opts, kie.WithCreateLimit(int(createN), createWindow))
 	if !cfg.StatusQueryRate.IsNull() && !cfg.StatusQueryRate.IsUnknown() {
 		opts = append(opts, kie.WithQueryRate(cfg.StatusQueryRate.ValueFloat64()))
 	}
