@@ -51,10 +51,12 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest) (string, err
 	var taskID string
 	retry := func(cls failClass) bool { return cls == failNotSent || cls == failRefused }
 	err := c.retryLoop(ctx, "kie generate", retry, func(n int) (failClass, time.Duration, error) {
-		if err := c.create.wait(ctx, c.clock); err != nil {
+		settle, err := c.create.admit(ctx, c.clock)
+		if err != nil {
 			return failCanceled, 0, fmt.Errorf("kie generate: waiting for the create rate limit: %w", err)
 		}
 		ans, cls, retryAfter, err := c.send(ctx, cl, n)
+		settle() // the API counted the request by the time its answer (or the failure) arrived
 		switch {
 		case err != nil && cls == failTransient:
 			return cls, 0, &UncertainCreateError{Err: err}

@@ -2,6 +2,7 @@ package kie
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -125,4 +126,38 @@ func TestRefusedForNowAfterRetries(t *testing.T) {
 			t.Errorf("%v counted as refused", err)
 		}
 	}
+}
+
+// FuzzEchoedKeyNeverSurvives puts the key anywhere in a JSON message or an HTML page of any length: no
+// piece of it of 8 characters or more may reach the error, unless the fuzzer wrote that piece itself.
+func FuzzEchoedKeyNeverSurvives(f *testing.F) {
+	f.Add("bad key ", " rejected", 401)
+	f.Add(strings.Repeat("y", maxMessageLen-10), "", 403)
+	f.Add(strings.Repeat("<b>x</b>", 40), "</p>", 502)
+	f.Add("", "", 200)
+	c := New(testKey)
+	cl := &call{op: "generate"}
+	f.Fuzz(func(t *testing.T, before, after string, status int) {
+		status = 200 + (status%400+400)%400 // 200..599
+		msg, _ := json.Marshal(before + testKey + after)
+		bodies := [][]byte{
+			[]byte(`{"code":401,"msg":` + string(msg) + `}`),
+			[]byte("<html><body>" + before + testKey + after + "</body></html>"),
+		}
+		for _, body := range bodies {
+			_, _, e := c.judge(cl, status, http.Header{}, body)
+			if e == nil {
+				continue
+			}
+			text := e.Error()
+			for n := len(testKey); n >= 8; n-- {
+				for i := 0; i+n <= len(testKey); i++ {
+					piece := testKey[i : i+n]
+					if strings.Contains(text, piece) && !strings.Contains(before+after, piece) {
+						t.Fatalf("%q of the key survives in %q", piece, text)
+					}
+				}
+			}
+		}
+	})
 }

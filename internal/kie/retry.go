@@ -119,6 +119,13 @@ func newGate(r rate.Limit, burst int, adaptive bool) *gate {
 
 // wait blocks until the gate lets one request through or ctx ends.
 func (g *gate) wait(ctx context.Context, clk Clock) error {
+	_, err := g.admit(ctx, clk)
+	return err
+}
+
+// admit is wait for a request whose answer matters to the gate: call settle once the answer arrived or
+// the request failed (see slidingWindow.admit). Only a windowed gate uses it.
+func (g *gate) admit(ctx context.Context, clk Clock) (settle func(), err error) {
 	for {
 		g.mu.Lock()
 		nb := g.notBefore
@@ -128,22 +135,22 @@ func (g *gate) wait(ctx context.Context, clk Clock) error {
 			break
 		}
 		if err := sleep(ctx, clk, nb.Sub(now)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if g.window != nil {
-		return g.window.wait(ctx, clk)
+		return g.window.admit(ctx, clk)
 	}
 	now := clk.Now()
 	r := g.lim.ReserveN(now, 1)
 	if !r.OK() {
-		return errors.New("rate limiter cannot grant a request")
+		return nil, errors.New("rate limiter cannot grant a request")
 	}
 	if err := sleep(ctx, clk, r.DelayFrom(now)); err != nil {
 		r.CancelAt(clk.Now())
-		return err
+		return nil, err
 	}
-	return nil
+	return func() {}, nil
 }
 
 // penalize records a 429: nobody passes before now+d, and an adaptive gate halves its rate.

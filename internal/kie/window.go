@@ -26,20 +26,41 @@ func newSlidingWindow(n int, per time.Duration) *slidingWindow {
 
 // wait blocks until one more event fits in the window, then records it.
 func (w *slidingWindow) wait(ctx context.Context, clk Clock) error {
+	_, err := w.admit(ctx, clk)
+	return err
+}
+
+// admit is wait for a request: the returned settle, called once the request's answer has arrived (or
+// it failed), moves the request's record to that moment. The API counts a request when it arrives,
+// which may be well after it was sent (a cold connection, a slow network) and is never after its answer;
+// counting from the answer keeps the (n+1)-th request out of the API's window however long the first
+// ones travelled.
+func (w *slidingWindow) admit(ctx context.Context, clk Clock) (settle func(), err error) {
 	for {
 		w.mu.Lock()
 		now := clk.Now()
-		oldest := w.ring[w.next]
+		slot := w.next
+		oldest := w.ring[slot]
 		if oldest.IsZero() || !now.Before(oldest.Add(w.per)) {
-			w.ring[w.next] = now
+			w.ring[slot] = now
 			w.next = (w.next + 1) % len(w.ring)
 			w.mu.Unlock()
-			return nil
+			return func() { w.settle(slot, now, clk.Now()) }, nil
 		}
 		delay := oldest.Add(w.per).Sub(now)
 		w.mu.Unlock()
 		if err := sleep(ctx, clk, delay); err != nil {
-			return err
+			return nil, err
 		}
+	}
+}
+
+// settle re-stamps slot with answered, unless the slot was reused meanwhile (the request outlived the
+// window).
+func (w *slidingWindow) settle(slot int, admitted, answered time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ring[slot].Equal(admitted) && answered.After(admitted) {
+		w.ring[slot] = answered
 	}
 }

@@ -178,6 +178,10 @@ func addGenerateError(diags *diag.Diagnostics, err error) {
 			}
 		}
 		diags.AddError("KIE rejected the generation request", fmt.Sprintf("%s. No task was created.", err))
+	case kie.IsRefusedForNow(err):
+		diags.AddError("KIE refused the generation request for now", fmt.Sprintf("%s\nKIE turned the request away "+
+			"before accepting it (rate limited or under maintenance), even after retrying. No task was created and "+
+			"nothing was charged: apply again later.", err))
 	default:
 		diags.AddError("Starting the generation failed", err.Error())
 	}

@@ -240,12 +240,31 @@ func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("input_image_sha256"), sha)...)
 	if req.State.Raw.IsNull() {
+		r.carryResumableTask(ctx, resp)
 		return
 	}
 	var prior types.String
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("input_image_sha256"), &prior)...)
 	if !prior.Equal(sha) {
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("input_image_sha256"))
+	}
+}
+
+// carryResumableTask marks the plan of a new object whose arguments match an interrupted task that
+// refresh found. Terraform applies a saved plan in a new process without refreshing again, and hands the
+// plan's private state to Delete of the replaced object, which then offers the task to the Create.
+func (r *fluxImageResource) carryResumableTask(ctx context.Context, resp *resource.ModifyPlanResponse) {
+	if r.data == nil || resp.Diagnostics.HasError() {
+		return
+	}
+	var m fluxImageModel
+	if diags := resp.Plan.Get(ctx, &m); diags.HasError() {
+		return
+	}
+	key := m.resumeKey()
+	if id, ok := r.data.pool.peek(key); ok {
+		marker, _ := json.Marshal(map[string]string{"task_id": id, "key": key})
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privatePending, marker)...)
 	}
 }
 
@@ -381,8 +400,10 @@ func (r *fluxImageResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if r.data != nil && state.Status.ValueString() == kie.FlagGenerating.String() {
-		// Refresh may have been skipped (-refresh=false): an unfinished task still goes to the pool.
+	// Delete of a replaced object gets the private state of the plan, not of the object: the plan's
+	// create carries the marker (see carryResumableTask). A GENERATING status covers -refresh=false.
+	marker, _ := req.Private.GetKey(ctx, privatePending)
+	if r.data != nil && (len(marker) > 0 || state.Status.ValueString() == kie.FlagGenerating.String()) {
 		r.offerForResume(ctx, &state)
 	}
 	if !state.OutputPath.IsNull() && !state.OutputSHA256.IsNull() {

@@ -327,7 +327,7 @@ resource "kie_flux_image" "test" {
 		Steps: []resource.TestStep{
 			{
 				Config:      cfg("1s"),
-				ExpectError: regexp.MustCompile(`(?s)Task \S+ was accepted by KIE.*deadline exceeded.*apply again`),
+				ExpectError: regexp.MustCompile(`(?s)Task \S+ was accepted by KIE.*deadline\s+exceeded.*apply\s+again`),
 			},
 			{
 				// A plain apply (the resource is tainted) finishes the same task: no second POST.

@@ -94,6 +94,16 @@ func (p *resumePool) put(key, taskID string) bool {
 	return true
 }
 
+// peek reports the task take would return, without taking it.
+func (p *resumePool) peek(key string) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ids := p.tasks[key]; len(ids) > 0 {
+		return ids[0], true
+	}
+	return "", false
+}
+
 func (p *resumePool) take(key string) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -31,7 +31,9 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	printFaultSummary()
+	os.Exit(code)
 }
 
 // testMock starts a fresh mock KIE server for one test, with fast tasks.
