@@ -93,17 +93,20 @@ func (r *fluxImageResource) Configure(_ context.Context, req resource.ConfigureR
 
 // ValidateConfig checks what single-attribute validators cannot: edits allow a lower safety_tolerance.
 func (r *fluxImageResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var m fluxImageModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	// Only the three attributes involved are read: this runs for every resource on every plan.
+	var input, inputFile types.String
+	var tolerance types.Int64
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("input_image"), &input)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("input_image_file"), &inputFile)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("safety_tolerance"), &tolerance)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	editing := !m.InputImage.IsNull() || !m.InputImageFile.IsNull()
-	if editing && !m.SafetyTolerance.IsNull() && !m.SafetyTolerance.IsUnknown() &&
-		m.SafetyTolerance.ValueInt64() > maxToleranceEdit {
+	editing := !input.IsNull() || !inputFile.IsNull()
+	if editing && !tolerance.IsNull() && !tolerance.IsUnknown() && tolerance.ValueInt64() > maxToleranceEdit {
 		resp.Diagnostics.AddAttributeError(path.Root("safety_tolerance"), "safety_tolerance out of range for an edit",
 			fmt.Sprintf("safety_tolerance must be between 0 and %d when input_image or input_image_file is set (edit mode); got %d.",
-				maxToleranceEdit, m.SafetyTolerance.ValueInt64()))
+				maxToleranceEdit, tolerance.ValueInt64()))
 	}
 }
 
@@ -328,15 +331,14 @@ func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 	}
 
 	// A finished image costs no API call to refresh: only the local file is checked, by size then hash.
-	if !state.OutputPath.IsNull() && !state.OutputSHA256.IsNull() {
-		if !localFileIntact(state.OutputPath.ValueString(), state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64()) {
-			tflog.Info(ctx, "local image file is missing or changed; planning a download of the same image",
-				map[string]any{"task_id": state.TaskID.ValueString(), "output_path": state.OutputPath.ValueString()})
-			state.OutputSHA256 = types.StringNull()
-			state.OutputSize = types.Int64Null()
-		}
+	// resp.State already holds the prior state, so it is only written when the file drifted.
+	if !state.OutputPath.IsNull() && !state.OutputSHA256.IsNull() &&
+		!localFileIntact(state.OutputPath.ValueString(), state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64()) {
+		tflog.Info(ctx, "local image file is missing or changed; planning a download of the same image",
+			map[string]any{"task_id": state.TaskID.ValueString(), "output_path": state.OutputPath.ValueString()})
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("output_sha256"), types.StringNull())...)
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("output_size"), types.Int64Null())...)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 // Update only ever touches the local file: every generation argument forces a replacement instead.
