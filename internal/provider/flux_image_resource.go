@@ -129,39 +129,9 @@ func (r *fluxImageResource) Create(ctx context.Context, req resource.CreateReque
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	key := plan.resumeKey()
-	taskID, resumed := d.pool.take(key)
-	if resumed {
-		tflog.Info(ctx, "resuming an interrupted task instead of generating again", map[string]any{"task_id": taskID})
-	} else {
-		genReq := plan.generateRequest()
-		if d.receiver != nil {
-			url, err := d.receiver.start(ctx)
-			if err != nil {
-				resp.Diagnostics.AddError("Starting the callback receiver failed", err.Error()+". No generation was started.")
-				return
-			}
-			if genReq.CallBackURL != "" {
-				resp.Diagnostics.AddAttributeWarning(path.Root("callback_url"), "callback_url replaced",
-					"The provider's callback_receiver is configured, so KIE calls it instead of callback_url.")
-			}
-			genReq.CallBackURL = url
-		}
-		if !plan.InputImageFile.IsNull() {
-			url, err := r.uploadInputImage(ctx, d, &plan)
-			if err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("input_image_file"), "Uploading the input image failed",
-					fmt.Sprintf("%s. No generation was started.", err))
-				return
-			}
-			genReq.InputImage = url
-		}
-		var err error
-		taskID, err = r.startGeneration(ctx, d, genReq)
-		if err != nil {
-			addGenerateError(&resp.Diagnostics, err)
-			return
-		}
+	taskID, ok := r.obtainTask(ctx, d, &plan, &resp.Diagnostics)
+	if !ok {
+		return
 	}
 
 	// From here on the task is paid for: whatever happens, its id goes into state.
@@ -197,6 +167,44 @@ func (r *fluxImageResource) Create(ctx context.Context, req resource.CreateReque
 		plan.OutputSize = types.Int64Value(res.Size)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// obtainTask returns the task this Create waits for: an interrupted one with the same arguments, or a
+// new paid generation (after starting the callback receiver and uploading a local input image).
+func (r *fluxImageResource) obtainTask(ctx context.Context, d *providerData, plan *fluxImageModel, diags *diag.Diagnostics) (string, bool) {
+	if taskID, resumed := d.pool.take(plan.resumeKey()); resumed {
+		tflog.Info(ctx, "resuming an interrupted task instead of generating again", map[string]any{"task_id": taskID})
+		d.client.Notify(taskID) // it may be long finished: ask for its status at once
+		return taskID, true
+	}
+	genReq := plan.generateRequest()
+	if d.receiver != nil {
+		url, err := d.receiver.start(ctx)
+		if err != nil {
+			diags.AddError("Starting the callback receiver failed", err.Error()+". No generation was started.")
+			return "", false
+		}
+		if genReq.CallBackURL != "" {
+			diags.AddAttributeWarning(path.Root("callback_url"), "callback_url replaced",
+				"The provider's callback_receiver is configured, so KIE calls it instead of callback_url.")
+		}
+		genReq.CallBackURL = url
+	}
+	if !plan.InputImageFile.IsNull() {
+		url, err := r.uploadInputImage(ctx, d, plan)
+		if err != nil {
+			diags.AddAttributeError(path.Root("input_image_file"), "Uploading the input image failed",
+				fmt.Sprintf("%s. No generation was started.", err))
+			return "", false
+		}
+		genReq.InputImage = url
+	}
+	taskID, err := r.startGeneration(ctx, d, genReq)
+	if err != nil {
+		addGenerateError(diags, err)
+		return "", false
+	}
+	return taskID, true
 }
 
 // uploadInputImage checks the local input image is still what the plan hashed, then uploads it (free).
