@@ -29,8 +29,10 @@ func main() {
 	quietFrameworkLogs()
 	// The provider's live heap stays small (images stream to disk), while a plan of many resources
 	// allocates heavily in short-lived protocol values: collecting less often saves much CPU.
-	if os.Getenv("GOGC") == "" {
+	// A soft memory limit keeps that trade from growing the heap without bound on very large plans.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetGCPercent(400)
+		debug.SetMemoryLimit(192 << 20)
 	}
 
 	err := providerserver.Serve(context.Background(), provider.New(version, commit), providerserver.ServeOpts{

@@ -214,7 +214,7 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	maxPoll, okMax := durationAttr(cfg.PollMaxInterval, path.Root("poll_max_interval"), &resp.Diagnostics)
 	if okMin || okMax {
 		if !okMin {
-			minPoll = 2 * time.Second
+			minPoll = 3 * time.Second
 		}
 		if !okMax {
 			maxPoll = 30 * time.Second
