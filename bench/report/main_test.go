@@ -1,0 +1,56 @@
+package main
+
+import (
+	"math"
+	"testing"
+)
+
+func TestLowerBound(t *testing.T) {
+	cases := []struct {
+		n    int
+		want float64
+	}{
+		// S=10: W=1 s, generation 1-3 s. 500 images: 25 batches, the last one full.
+		{500, 24 + 1 + 2*20.0/21},
+		{100, 4 + 1 + 2*20.0/21},
+		// 21 images: the second batch holds one task, whose expected time is the mean.
+		{21, 1 + 1 + 2*1.0/2},
+		{1, 1 + 2*1.0/2},
+	}
+	for _, c := range cases {
+		if got := lowerBound(c.n, 20, 1, 1, 2); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("lowerBound(%d) = %v, want %v", c.n, got, c.want)
+		}
+	}
+	if got := lowerBound(0, 20, 1, 1, 2); got != 0 {
+		t.Errorf("lowerBound(0) = %v", got)
+	}
+}
+
+func TestSteadyRateLimited(t *testing.T) {
+	s := []statsSample{
+		{t: 0, generate: 0, rateLimited: 0},
+		{t: 0.25, generate: 20, rateLimited: 3}, // first POSTs seen here; window ends at 1.25
+		{t: 1.0, generate: 25, rateLimited: 5},
+		{t: 1.5, generate: 30, rateLimited: 6},
+		{t: 3.0, generate: 40, rateLimited: 9},
+	}
+	if got := steadyRateLimited(s, 1); got != 4 {
+		t.Errorf("steady 429s = %d, want 4 (9 in total, 5 in the first window)", got)
+	}
+	if got := steadyRateLimited(s[:1], 1); got != 0 {
+		t.Errorf("no POSTs: %d", got)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	if got := median([]float64{3, 1, 2}); got != 2 {
+		t.Errorf("median odd = %v", got)
+	}
+	if got := median([]float64{4, 1, 2, 3}); got != 2.5 {
+		t.Errorf("median even = %v", got)
+	}
+	if !math.IsNaN(median(nil)) {
+		t.Error("median of nothing should be NaN")
+	}
+}
