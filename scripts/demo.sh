@@ -31,16 +31,18 @@ elif [ -n "${KIE_API_KEY:-}" ]; then
   log "KIE_API_KEY is set but ignored: the demo uses the local mock unless KIE_DEMO_REAL=1"
 fi
 
-mock_pid=
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+KIE_LIB_PREFIX=demo
+
 cleanup() {
-  local rc=$?
-  if [ -n "$mock_pid" ]; then
-    kill "$mock_pid" 2>/dev/null || true
-    wait "$mock_pid" 2>/dev/null || true
-    log "stopped kie-mock (pid $mock_pid)"
+  local rc=$? pid=${KIE_LIB_MOCK_PID:-}
+  if [ -n "$pid" ]; then
+    kie_stop_mock
+    log "stopped kie-mock (pid $pid)"
   fi
   if [ "$rc" -ne 0 ]; then
-    log "failed (exit $rc)${mock_pid:+; mock log: .demo/mock.log}"
+    log "failed (exit $rc)${pid:+; mock log: .demo/mock.log}"
   fi
   exit "$rc"
 }
@@ -58,64 +60,22 @@ mkdir -p "$work/bin" "$work/out"
 cp examples/demo/*.tf "$work/"
 
 log "building terraform-provider-kie $version and kie-mock..."
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)
-go build -trimpath -ldflags "-X main.version=$version -X main.commit=$commit" -o "$work/bin/terraform-provider-kie" .
-go build -trimpath -o "$work/bin/kie-mock" ./cmd/kie-mock
-
+kie_build_binaries "$work/bin" "$version"
 # Install the provider into a filesystem mirror so `init` is a real init that needs no network.
-platform="$(go env GOOS)_$(go env GOARCH)"
-exe=
-[ "$(go env GOOS)" != windows ] || exe=.exe
-for host in registry.terraform.io registry.opentofu.org; do
-  dir="$work/mirror/$host/kie-community/kie/$version/$platform"
-  mkdir -p "$dir"
-  cp "$work/bin/terraform-provider-kie" "$dir/terraform-provider-kie_v$version$exe"
-done
-cat >"$work/cli.tfrc" <<TFRC
-# Written by scripts/demo.sh: take kie-community/kie from the local mirror, everything else as usual.
-provider_installation {
-  filesystem_mirror {
-    path    = "$work/mirror"
-    include = ["registry.terraform.io/kie-community/kie", "registry.opentofu.org/kie-community/kie"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/kie-community/kie", "registry.opentofu.org/kie-community/kie"]
-  }
-}
-TFRC
-export TF_CLI_CONFIG_FILE="$work/cli.tfrc"
+TF_CLI_CONFIG_FILE=$(kie_install_mirror "$work" "$work/bin/terraform-provider-kie" "$version")
+export TF_CLI_CONFIG_FILE
 export CHECKPOINT_DISABLE=1
 # A shared plugin cache would keep serving an older build of the same 0.0.0-dev version.
 unset TF_PLUGIN_CACHE_DIR
-
-# The CLIs only pick a pre-release version such as 0.0.0-dev when it is asked for exactly; an
-# override file pins it without touching the example itself.
-cat >"$work/dev_override.tf" <<TF
-# Written by scripts/demo.sh: use the locally built development version of the provider.
-terraform {
-  required_providers {
-    kie = {
-      source  = "kie-community/kie"
-      version = "$version"
-    }
-  }
-}
-TF
+kie_write_dev_override "$work" "$version"
 
 if [ "$mode" = mock ]; then
   mock_key=mock-key
-  "$work/bin/kie-mock" -addr 127.0.0.1:0 -url-file "$work/mock.url" -latency 3s -image-scale 1 \
-    -api-key "$mock_key" >"$work/mock.log" 2>&1 &
-  mock_pid=$!
-  # Wait (bounded) for the mock to write the URL it listens on.
-  for _ in $(seq 1 100); do
-    [ ! -s "$work/mock.url" ] || break
-    kill -0 "$mock_pid" 2>/dev/null || { cat "$work/mock.log" >&2; mock_pid=; die "kie-mock exited early"; }
-    sleep 0.1
-  done
-  [ -s "$work/mock.url" ] || { cat "$work/mock.log" >&2; die "kie-mock did not start within 10s"; }
-  url=$(head -n1 "$work/mock.url")
-  log "kie-mock is listening on $url (pid $mock_pid, 3s simulated generation time)"
+  KIE_LIB_MOCK_BIN="$work/bin/kie-mock"
+  kie_start_mock "$work/mock.log" "$work/mock.url" -latency 3s -image-scale 1 -api-key "$mock_key" ||
+    die "kie-mock did not start"
+  url=$KIE_LIB_MOCK_URL
+  log "kie-mock is listening on $url (pid $KIE_LIB_MOCK_PID, 3s simulated generation time)"
   export KIE_BASE_URL="$url" KIE_UPLOAD_BASE_URL="$url" KIE_API_KEY="$mock_key"
   # The mock costs nothing: a spend cap meant for the real API must not stop the demo.
   unset KIE_MAX_NEW_IMAGES

@@ -1,7 +1,6 @@
 # shellcheck shell=bash
 # Shared helpers for the scripts that build the provider, install it into a local filesystem
-# mirror and run it against kie-mock (scripts/bench.sh today; scripts/demo.sh does the same steps
-# inline and can switch to these). Source it; it defines functions and a few KIE_LIB_* variables
+# mirror and run it against kie-mock (scripts/demo.sh and scripts/bench.sh). Source it; it defines functions and a few KIE_LIB_* variables
 # and runs nothing. Every function logs to stderr, so $(...) captures only what it prints on purpose.
 #
 #   kie_build_binaries DIR VERSION        provider and kie-mock into DIR
