@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: apply N kie_flux_image resources against kie-mock with KIE's limits (time-scaled), and
-# the same N images the way users do it today (terraform_data + local-exec + curl, bench/baseline/);
+# the same N images the way users do it today (terraform_data + local-exec + curl, bench/baseline/),
+# and the provider with its callback_receiver (kie-mock POSTs a signed callback when a task ends);
 # measure wall time, API calls per image, 429s, provider memory, plan time of 1,000 finished images
 # and memory while downloading 50 large images. Writes bench/REPORT.md and bench/inflight.png; raw
 # CSVs, logs and working dirs stay in bench/work/ (gitignored). Not part of make test.
@@ -69,6 +70,8 @@ poll_min_ms=$(ms 3000)
 poll_max_ms=$(ms 30000)
 request_timeout_ms=$(ms 60000)
 query_rate=$(awk -v s="$scale" 'BEGIN { printf "%g", 10 * s }')
+# callback_receiver's safety_poll_interval (default 60s), divided by S.
+safety_poll_ms=$(ms 60000)
 # The baseline script polls every 3 s and sleeps 5 s after a 429.
 baseline_poll=$(secs 3000)
 baseline_retry=$(secs 5000)
@@ -129,7 +132,9 @@ start_mock() {
   mock_pid=$KIE_LIB_MOCK_PID
   mock_pids+=("$mock_pid")
   KIE_LIB_MOCK_PID=
-  log "kie-mock '$name' on $mock_url: $*"
+  local args="$*"
+  [ -z "${callback_secret:-}" ] || args=${args//"$callback_secret"/<secret>}
+  log "kie-mock '$name' on $mock_url: $args"
 }
 
 stop_mock() {
@@ -256,6 +261,8 @@ timed_apply() {
     cd "$dir"
     # shellcheck disable=SC2030 # only for this apply
     export KIE_BASE_URL="$url" POLL_INTERVAL="$baseline_poll" RETRY_SLEEP="$baseline_retry"
+    # The callback runs' signing key reaches the provider through the environment, not argv.
+    [ "$kind" != callback ] || export TF_VAR_callback_hmac_key="$callback_secret"
     exec timeout -s INT -k 60 "$apply_timeout" "$cli" apply -auto-approve -input=false -no-color \
       -parallelism="$par" -var="n=$n" -var="out_dir=out" "${extra[@]}"
   ) >"$run_dir/logs/$id.log" 2>&1 &
@@ -290,7 +297,7 @@ timed_apply() {
   if [ "$rc" -ne 0 ]; then
     log "run $id FAILED (exit $rc) after ${wall}s; see ${run_dir#"$root"/}/logs/$id.log"
   else
-    log "run $id: ${wall}s, $(jq -r '"\(.stats.generateRequests) POSTs, \(.stats.statusQueries) status queries, \(.stats.rateLimited) 429s, \(.files) files"' "$run_dir/runs/$id.json")"
+    log "run $id: ${wall}s, $(jq -r '"\(.stats.generateRequests) POSTs, \(.stats.statusQueries) status queries, \(.stats.rateLimited) 429s, \(.stats.callbacksSent)/\(.stats.callbacksFailed) callbacks sent/failed, \(.files) files"' "$run_dir/runs/$id.json")"
   fi
 }
 
@@ -300,12 +307,25 @@ start_mock main -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limi
   -create-window "${window_ms}ms" -image-scale 1
 main_url=$mock_url
 main_pid=$mock_pid
+# The callback variant runs against a second mock with the same limits that signs its callbacks
+# with a key made for this run (the provider gets it as hmac_key, so unsigned callbacks would be
+# refused). The provider listens on a free loopback port and derives its callBackUrl from it.
+callback_secret=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+[ "${#callback_secret}" = 32 ] || die "could not make a callback secret"
+start_mock callback -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
+  -create-window "${window_ms}ms" -image-scale 1 -callback-secret "$callback_secret"
+callback_url=$mock_url
+callback_pid=$mock_pid
 for n in $sizes; do
   mapfile -t pvars < <(provider_vars "$main_url")
   timed_apply "provider-n$n-p50" provider "$run_dir/tf/provider" "$n" 50 "$main_url" "${pvars[@]}"
   timed_apply "provider-n$n-p10" provider "$run_dir/tf/provider" "$n" 10 "$main_url" "${pvars[@]}"
+  mapfile -t cvars < <(provider_vars "$callback_url")
+  timed_apply "callback-n$n-p50" callback "$run_dir/tf/provider" "$n" 50 "$callback_url" "${cvars[@]}" \
+    -var="callback_listen=127.0.0.1:0" -var="callback_safety_poll_interval=${safety_poll_ms}ms"
   timed_apply "baseline-n$n-p50" baseline "$run_dir/tf/baseline" "$n" 50 "$main_url"
 done
+stop_mock "$callback_pid"
 stop_mock "$main_pid"
 
 # ---------------------------------------------------------------------------------------------
@@ -426,7 +446,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
   --argjson latencyMs "$latency_ms" --argjson jitterMs "$jitter_ms" --argjson windowMs "$window_ms" \
   --arg pollMin "${poll_min_ms}ms" --arg pollMax "${poll_max_ms}ms" --arg requestTimeout "${request_timeout_ms}ms" \
   --arg queryRate "$query_rate" --argjson createRateLimit "$create_rate_limit" \
-  --arg initialAttr "$initial_attr" --arg initialDelay "${initial_delay_ms}ms" \
+  --arg initialAttr "$initial_attr" --arg initialDelay "${initial_delay_ms}ms" --arg safetyPoll "${safety_poll_ms}ms" \
   --arg windowAttr "$window_attr" --arg providerWindow "$provider_window" \
   --arg baselinePoll "$baseline_poll" --arg baselineRetry "$baseline_retry" \
   --argjson planN "$plan_n" --argjson bigN "$big_n" --arg bigMiB "$big_mib" --arg bigRate "$big_rate" \
@@ -435,7 +455,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
     createLimit: 20, latencyMs: $latencyMs, jitterMs: $jitterMs, windowMs: $windowMs,
     provider: {pollMin: $pollMin, pollMax: $pollMax, requestTimeout: $requestTimeout, queryRate: $queryRate,
       createRateLimit: $createRateLimit, windowAttr: $windowAttr, window: $providerWindow,
-      initialDelayAttr: $initialAttr, initialDelay: $initialDelay},
+      initialDelayAttr: $initialAttr, initialDelay: $initialDelay, safetyPoll: $safetyPoll},
     baseline: {poll: $baselinePoll, retrySleep: $baselineRetry},
     planN: $planN, bigN: $bigN, bigMiB: ($bigMiB | tonumber), bigRateMiB: ($bigRate | tonumber)}' >"$run_dir/meta.json"
 
@@ -445,6 +465,7 @@ largest=$(printf '%s\n' $sizes | sort -n | tail -n1)
   -title "KIE tasks in flight, N=$largest, S=$scale" \
   "kie_flux_image, -parallelism=50=$run_dir/csv/provider-n$largest-p50-stats.csv" \
   "kie_flux_image, -parallelism=10=$run_dir/csv/provider-n$largest-p10-stats.csv" \
+  "kie_flux_image + callback_receiver, -parallelism=50=$run_dir/csv/callback-n$largest-p50-stats.csv" \
   "terraform_data + curl, -parallelism=50=$run_dir/csv/baseline-n$largest-p50-stats.csv"
 "$bin/bench-report" -dir "$run_dir" -out "$report_dir/REPORT.md" -chart inflight.png
 [ "$report_dir" = "$run_dir" ] || cp "$report_dir/REPORT.md" "$report_dir/inflight.png" "$run_dir/"

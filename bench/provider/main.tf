@@ -1,6 +1,8 @@
 # The benchmark's provider configuration: N kie_flux_image resources, each downloaded to out_dir.
 # scripts/bench.sh adds dev_override.tf (the locally built version) and, when the provider has a
-# create-window option, provider_override.tf; the API key comes from KIE_API_KEY.
+# create-window option, provider_override.tf; the API key comes from KIE_API_KEY. With
+# callback_listen set, the provider receives kie-mock's task-end callbacks instead of polling
+# (callback_receiver block; the URL is derived from the loopback listener).
 
 terraform {
   required_providers {
@@ -49,6 +51,23 @@ variable "status_query_rate" {
   type = number
 }
 
+variable "callback_listen" {
+  type        = string
+  default     = ""
+  description = "Loopback address of the provider's callback receiver, such as 127.0.0.1:0; empty: polling only."
+}
+
+variable "callback_hmac_key" {
+  type      = string
+  default   = ""
+  sensitive = true
+}
+
+variable "callback_safety_poll_interval" {
+  type    = string
+  default = "60s"
+}
+
 provider "kie" {
   base_url          = var.base_url
   request_timeout   = var.request_timeout
@@ -56,6 +75,15 @@ provider "kie" {
   poll_max_interval = var.poll_max_interval
   create_rate_limit = var.create_rate_limit
   status_query_rate = var.status_query_rate
+
+  dynamic "callback_receiver" {
+    for_each = var.callback_listen == "" ? [] : [var.callback_listen]
+    content {
+      listen_address       = callback_receiver.value
+      hmac_key             = var.callback_hmac_key
+      safety_poll_interval = var.callback_safety_poll_interval
+    }
+  }
 }
 
 resource "kie_flux_image" "img" {

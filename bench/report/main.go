@@ -54,6 +54,7 @@ type meta struct {
 		Window          string `json:"window"`
 		InitialAttr     string `json:"initialDelayAttr"`
 		InitialDelay    string `json:"initialDelay"`
+		SafetyPoll      string `json:"safetyPoll"`
 	} `json:"provider"`
 	Baseline struct {
 		Poll       string `json:"poll"`
@@ -68,6 +69,8 @@ type mockStats struct {
 	Downloads        int `json:"downloads"`
 	RateLimited      int `json:"rateLimited"`
 	PeakInFlight     int `json:"peakInFlight"`
+	CallbacksSent    int `json:"callbacksSent"`
+	CallbacksFailed  int `json:"callbacksFailed"`
 }
 
 type samplerSummary struct {
@@ -324,6 +327,9 @@ func describe(r *applyRun) string {
 	if r.Kind == "baseline" {
 		return fmt.Sprintf("terraform_data + local-exec curl, -parallelism=%d", r.Parallelism)
 	}
+	if r.Kind == "callback" {
+		return fmt.Sprintf("kie_flux_image + callback_receiver, -parallelism=%d", r.Parallelism)
+	}
 	return fmt.Sprintf("kie_flux_image, -parallelism=%d", r.Parallelism)
 }
 
@@ -460,11 +466,27 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 		}
 		p("| %s | %s | %s |\n", name, measured, passFail(r.ok() && mb(r.Sampler.ProviderPeakHWMKiB) < 150))
 	}
-	// TODO(callback receiver): add a scenario to scripts/bench.sh with the provider's
-	// callback_receiver block (listen on loopback; kie-mock posts callbacks to it), record its runs
-	// like the polling ones, and turn this row into a real target: "Callback variant: at most 1.5
-	// status queries per image". Until then the report says so and shows no number.
-	p("| Callback-receiver variant: at most 1.5 status queries per image | not measured yet (TODO: no callback-receiver scenario in the benchmark yet) | – |\n\n")
+	{
+		var parts []string
+		okAll := len(m.Sizes) > 0
+		for _, n := range m.Sizes {
+			r := get(fmt.Sprintf("callback-n%d-p50", n))
+			if r == nil {
+				parts = append(parts, fmt.Sprintf("N=%d: not run", n))
+				okAll = false
+				continue
+			}
+			q := float64(r.Stats.StatusQueries) / float64(max(r.N, 1))
+			part := fmt.Sprintf("N=%d p=%d: %.2f (callbacks delivered %d, failed %d)", r.N, r.Parallelism, q,
+				r.Stats.CallbacksSent, r.Stats.CallbacksFailed)
+			if !r.ok() {
+				part += fmt.Sprintf("; the apply failed (exit %d, %d/%d files)", r.ExitCode, r.Files, r.N)
+			}
+			parts = append(parts, part)
+			okAll = okAll && r.ok() && q <= 1.5
+		}
+		p("| Callback-receiver variant: at most 1.5 status queries per image | %s | %s |\n\n", strings.Join(parts, "; "), passFail(okAll))
+	}
 
 	// Machine.
 	p("## Machine\n\n")
@@ -489,6 +511,9 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 	p("| Provider `poll_min_interval` / `poll_max_interval` | 3s / 30s | %s / %s |\n", m.Provider.PollMin, m.Provider.PollMax)
 	p("| Provider `request_timeout` | 60s | %s |\n", m.Provider.RequestTimeout)
 	p("| Provider `status_query_rate` | 10 per s | %s per s |\n", m.Provider.QueryRate)
+	if m.Provider.SafetyPoll != "" {
+		p("| Provider `callback_receiver.safety_poll_interval` (callback runs only) | 60s | %s |\n", m.Provider.SafetyPoll)
+	}
 	if m.Provider.WindowAttr != "" {
 		p("| Provider `create_rate_limit` / `%s` | 20 per 10s | %d per %s |\n", m.Provider.WindowAttr, m.Provider.CreateRateLimit, m.Provider.Window)
 	} else {
@@ -510,9 +535,10 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 	// Apply runs.
 	for _, n := range m.Sizes {
 		p("## Apply, N = %d\n\n", n)
-		p("| Configuration | Wall (s) | Lower bound (s) | Ratio | POSTs / image | Status queries / image | Downloads / image | 429s (steady / total) | Peak tasks in flight | API span (s) | Mean generation (s) | Peak provider RSS (MiB) | Peak CLI RSS (MiB) | Files | Mean file (KB) |\n")
-		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-		for _, id := range []string{fmt.Sprintf("provider-n%d-p50", n), fmt.Sprintf("provider-n%d-p10", n), fmt.Sprintf("baseline-n%d-p50", n)} {
+		p("| Configuration | Wall (s) | Lower bound (s) | Ratio | POSTs / image | Status queries / image | Downloads / image | 429s (steady / total) | Peak tasks in flight | API span (s) | Mean generation (s) | Peak provider RSS (MiB) | Peak CLI RSS (MiB) | Files | Mean file (KB) | Callbacks (delivered / failed) |\n")
+		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, id := range []string{fmt.Sprintf("provider-n%d-p50", n), fmt.Sprintf("provider-n%d-p10", n),
+			fmt.Sprintf("callback-n%d-p50", n), fmt.Sprintf("baseline-n%d-p50", n)} {
 			r := get(id)
 			if r == nil {
 				continue
@@ -529,13 +555,21 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 			if r.Files > 0 {
 				meanKB = fmt.Sprintf("%.0f", float64(r.Bytes)/float64(r.Files)/1000)
 			}
-			p("| %s | %.1f | %.1f | %.2f× | %s | %s | %s | %d / %d | %d | %.1f | %.2f | %s | %s | %d/%d | %s |\n",
+			callbacks := "– (polling)"
+			if r.Kind == "baseline" {
+				callbacks = "–"
+			}
+			if r.Kind == "callback" || r.Stats.CallbacksSent+r.Stats.CallbacksFailed > 0 {
+				callbacks = fmt.Sprintf("%d / %d", r.Stats.CallbacksSent, r.Stats.CallbacksFailed)
+			}
+			p("| %s | %.1f | %.1f | %.2f× | %s | %s | %s | %d / %d | %d | %.1f | %.2f | %s | %s | %d/%d | %s | %s |\n",
 				name, r.WallSec, r.lowerBound, r.WallSec/r.lowerBound, perImage(r.Stats.GenerateRequests, r.N),
 				perImage(r.Stats.StatusQueries, r.N), perImage(r.Stats.Downloads, r.N), r.steady429, r.Stats.RateLimited,
-				r.Stats.PeakInFlight, r.apiSpanSec, r.meanLatency, provRSS, mib(r.Sampler.CLIPeakHWMKiB), r.Files, r.N, meanKB)
+				r.Stats.PeakInFlight, r.apiSpanSec, r.meanLatency, provRSS, mib(r.Sampler.CLIPeakHWMKiB), r.Files, r.N, meanKB, callbacks)
 		}
 		p("\nAPI span: first task created → last task finished, as the mock saw it. 429s: the mock's `rateLimited` " +
-			"counter; steady = after the first create window (sampled every 250 ms). RSS: highest VmHWM sampled every 200 ms.\n\n")
+			"counter; steady = after the first create window (sampled every 250 ms). RSS: highest VmHWM sampled every 200 ms. " +
+			"Callbacks: the mock's `callbacksSent` (answered 2xx) / `callbacksFailed` (refused, failed or non-2xx) counters.\n\n")
 	}
 	p("## Tasks in flight (N = %d)\n\n![Tasks in flight over time](%s)\n\n", largest, chart)
 	p("Sampled from `GET /_mock/stats` (`inFlight`) every 250 ms; raw CSVs in `bench/work/`.\n\n")
@@ -617,7 +651,12 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 		"the content does not matter for its memory. All %d tasks finish at the same moment (no create limit, fixed "+
 		"3 s generation, `create_rate_limit` 100000), so the downloads overlap.\n\n", m.BigN)
 
-	p("## Callback-receiver variant (TODO)\n\n")
-	p("Not measured yet: the benchmark has no scenario with the provider's `callback_receiver` block. " +
-		"Target: at most 1.5 status queries per image.\n")
+	p("## Callback-receiver variant\n\n")
+	p("`kie_flux_image + callback_receiver` is `bench/provider/main.tf` with the provider's `callback_receiver` block "+
+		"(`listen_address = \"127.0.0.1:0\"`, so the provider derives its callback URL from the real port; "+
+		"`safety_poll_interval = %s`, 60 s / S; `hmac_key` a random key made for each run). It runs against a second "+
+		"kie-mock with the same limits and latency, started with `-callback-secret` set to that key, so every callback "+
+		"is signed and the provider refuses unsigned ones. The provider sends its receiver URL as `callBackUrl`; the mock "+
+		"POSTs the task's outcome to it when the task ends, and the resource then queries the task once. Target: at "+
+		"most 1.5 status queries per image on average.\n", m.Provider.SafetyPoll)
 }

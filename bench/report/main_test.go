@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -52,5 +53,36 @@ func TestMedian(t *testing.T) {
 	}
 	if !math.IsNaN(median(nil)) {
 		t.Error("median of nothing should be NaN")
+	}
+}
+
+func TestCallbackTarget(t *testing.T) {
+	m := &meta{Sizes: []int{100, 500}, CreateLim: 20, WindowMs: 1000, LatencyMs: 1000, JitterMs: 2000}
+	cb := func(n, queries, sent, failed int) *applyRun {
+		return &applyRun{ID: "callback", Kind: "callback", N: n, Parallelism: 50, Files: n,
+			Stats: mockStats{GenerateRequests: n, TasksCreated: n, StatusQueries: queries, CallbacksSent: sent, CallbacksFailed: failed}}
+	}
+	row := func(runs map[string]*applyRun) string {
+		var b strings.Builder
+		write(&b, m, runs, nil, &cdnStats{}, "inflight.png")
+		for _, line := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(line, "| Callback-receiver variant") {
+				return line
+			}
+		}
+		t.Fatal("no callback target row")
+		return ""
+	}
+	got := row(map[string]*applyRun{"callback-n100-p50": cb(100, 100, 100, 0), "callback-n500-p50": cb(500, 750, 480, 20)})
+	for _, want := range []string{"N=100 p=50: 1.00 (callbacks delivered 100, failed 0)", "N=500 p=50: 1.50 (callbacks delivered 480, failed 20)", "**PASS**"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("row %q lacks %q", got, want)
+		}
+	}
+	if got := row(map[string]*applyRun{"callback-n100-p50": cb(100, 100, 100, 0), "callback-n500-p50": cb(500, 751, 500, 0)}); !strings.Contains(got, "**FAIL**") {
+		t.Errorf("1.502 queries per image should fail: %q", got)
+	}
+	if got := row(map[string]*applyRun{"callback-n100-p50": cb(100, 100, 100, 0)}); !strings.Contains(got, "N=500: not run") || !strings.Contains(got, "**FAIL**") {
+		t.Errorf("a missing size should fail: %q", got)
 	}
 }
