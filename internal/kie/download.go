@@ -124,7 +124,6 @@ func (c *Client) downloadOnce(ctx context.Context, u *url.URL, dest string, atte
 // fault or a body shorter than its Content-Length (want, -1 if unknown) is transient, and so is an
 // answer that is not an image at all (see sniffImage): nothing is written for it.
 func (c *Client) writeAtomically(dest string, body *idleReader, want int64, contentType string) (_ *DownloadResult, _ failClass, err error) {
-	dir := filepath.Dir(dest)
 	br := bufio.NewReaderSize(body, sniffLen)
 	head, perr := br.Peek(sniffLen)
 	if perr != nil && perr != io.EOF && body.err != nil {
@@ -133,9 +132,40 @@ func (c *Client) writeAtomically(dest string, body *idleReader, want int64, cont
 	if serr := c.sniffImage(head, contentType); serr != nil {
 		return nil, failTransient, serr
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dest)+".*.tmp")
+	h := sha256.New()
+	var n int64
+	class := failPermanent // creating, syncing or renaming the file will not get better by retrying
+	err = WriteFileAtomic(dest, func(w io.Writer) error {
+		var cerr error
+		n, cerr = io.Copy(io.MultiWriter(w, h), io.LimitReader(br, c.maxDownload+1))
+		switch {
+		case cerr != nil && body.err != nil:
+			class = failTransient
+			return fmt.Errorf("reading the image after %d bytes: %w", n, c.sanitize(cerr))
+		case cerr != nil:
+			return fmt.Errorf("writing the temporary file: %w", cerr)
+		case n > c.maxDownload:
+			return fmt.Errorf("the image is larger than the %d-byte limit", c.maxDownload)
+		case want >= 0 && n != want:
+			class = failTransient
+			return fmt.Errorf("the image is truncated: got %d of %d bytes", n, want)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, failPermanent, fmt.Errorf("creating a temporary file: %w", err)
+		return nil, class, err
+	}
+	return &DownloadResult{Path: dest, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, failNone, nil
+}
+
+// WriteFileAtomic writes path through a temporary file in the same folder: fill writes the content,
+// which is then synced, made mode 0644 and renamed over path. So path is either the complete new file
+// or left as it was, never half-written, and on any error the temporary file is removed.
+func WriteFileAtomic(path string, fill func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("creating a temporary file: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -143,33 +173,23 @@ func (c *Client) writeAtomically(dest string, body *idleReader, want int64, cont
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(br, c.maxDownload+1))
-	switch {
-	case err != nil && body.err != nil:
-		return nil, failTransient, fmt.Errorf("reading the image after %d bytes: %w", n, c.sanitize(err))
-	case err != nil:
-		return nil, failPermanent, fmt.Errorf("writing the temporary file: %w", err)
-	case n > c.maxDownload:
-		return nil, failPermanent, fmt.Errorf("the image is larger than the %d-byte limit", c.maxDownload)
-	case want >= 0 && n != want:
-		return nil, failTransient, fmt.Errorf("the image is truncated: got %d of %d bytes", n, want)
+	if err = fill(tmp); err != nil {
+		return err
 	}
 	if err = tmp.Sync(); err != nil {
-		return nil, failPermanent, fmt.Errorf("syncing the temporary file: %w", err)
+		return fmt.Errorf("syncing the temporary file: %w", err)
 	}
 	if err = tmp.Close(); err != nil {
-		return nil, failPermanent, fmt.Errorf("closing the temporary file: %w", err)
+		return fmt.Errorf("closing the temporary file: %w", err)
 	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return nil, failPermanent, fmt.Errorf("setting file permissions: %w", err)
+	if err = os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // images are meant to be readable
+		return fmt.Errorf("setting file permissions: %w", err)
 	}
-	if err = os.Rename(tmp.Name(), dest); err != nil {
-		return nil, failPermanent, fmt.Errorf("moving the image into place: %w", err)
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("moving the file into place: %w", err)
 	}
 	syncDir(dir)
-	return &DownloadResult{Path: dest, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, failNone, nil
+	return nil
 }
 
 // sniffLen is how much of a download is inspected before anything is written.

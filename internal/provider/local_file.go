@@ -27,9 +27,8 @@ func localFileIntact(p, wantSHA string, wantSize int64) bool {
 	return err == nil && got == wantSHA
 }
 
-// copyFileAtomic copies src to dst through a temporary file in dst's folder, so dst is either complete
-// or absent, never half-written.
-func copyFileAtomic(src, dst string) (err error) {
+// copyFileAtomic copies src to dst with kie.WriteFileAtomic, so dst is either complete or untouched.
+func copyFileAtomic(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil { //nolint:gosec // image folders are meant to be readable
 		return fmt.Errorf("creating folder for %s: %w", dst, err)
 	}
@@ -38,30 +37,12 @@ func copyFileAtomic(src, dst string) (err error) {
 		return fmt.Errorf("opening %s: %w", src, err)
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
+	err = kie.WriteFileAtomic(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("creating temporary file for %s: %w", dst, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = io.Copy(tmp, in); err != nil {
 		return fmt.Errorf("copying %s to %s: %w", src, dst, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dst, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", dst, err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // images are meant to be readable
-		return fmt.Errorf("setting mode of %s: %w", dst, err)
-	}
-	if err = os.Rename(tmp.Name(), dst); err != nil {
-		return fmt.Errorf("renaming into %s: %w", dst, err)
 	}
 	return nil
 }
