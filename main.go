@@ -2,13 +2,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 	"os"
 	"runtime/debug"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/kie-community/terraform-provider-kie/internal/provider"
 )
@@ -35,12 +34,11 @@ func main() {
 		debug.SetMemoryLimit(192 << 20)
 	}
 
-	err := providerserver.Serve(context.Background(), provider.New(version, commit), providerserver.ServeOpts{
-		Address:         address,
-		Debug:           debugMode,
-		ProtocolVersion: 6,
-	})
-	if err != nil {
+	var opts []tf6server.ServeOpt
+	if debugMode {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	if err := tf6server.Serve(address, provider.NewServer(version, commit), opts...); err != nil {
 		log.Fatal(err.Error())
 	}
 }

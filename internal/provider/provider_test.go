@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
@@ -18,7 +17,7 @@ const testAPIKey = "test-key-5f1c0a2b9d"
 
 // testProviderFactories serves the provider in-process, so acceptance tests need no installed plugin.
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"kie": providerserver.NewProtocol6WithError(New("test", "none")()),
+	"kie": func() (tfprotov6.ProviderServer, error) { return NewServer("test", "none")(), nil },
 }
 
 // TestMain refuses to run acceptance tests without a CLI to run them with: the testing harness would
