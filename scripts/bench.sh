@@ -179,10 +179,17 @@ build_commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff -
 for tool in sampler chart report cdn; do
   go build -trimpath -o "$bin/bench-$tool" "./bench/$tool"
 done
+# The provider with instant Validate/Read/Plan answers (bench/noop-provider), for the plan floor.
+mkdir -p "$bin/noop"
+go build -trimpath -o "$bin/noop/terraform-provider-kie" ./bench/noop-provider
 
 rm -rf "$work/mirror"
 cli_config=$(kie_install_mirror "$work" "$bin/terraform-provider-kie" "$version")
 export TF_CLI_CONFIG_FILE="$cli_config"
+# The CLI configuration of the floor plans: the same working dirs, served by bench/noop-provider.
+noop_config="$work/noop.tfrc"
+printf '# Written by scripts/bench.sh: kie-community/kie from bench/noop-provider.\nprovider_installation {\n  dev_overrides {\n    "kie-community/kie" = "%s"\n  }\n  direct {}\n}\n' \
+  "$bin/noop" >"$noop_config"
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 unset TF_PLUGIN_CACHE_DIR TF_LOG TF_LOG_PROVIDER
 export KIE_API_KEY=$api_key
@@ -390,9 +397,11 @@ timed_plan() {
 }
 
 # The target compares the first two; the others split the provider's time into the fixed cost of
-# starting it (an empty configuration) and the cost of checking the local files (no output_path).
+# starting it (an empty configuration) and the cost of checking the local files (no output_path), and
+# measure the floor: the same state planned with bench/noop-provider, which answers at once.
 for rep in 1 2 3; do
   timed_plan "plan-provider-$rep" "$run_dir/tf/plan-provider" "$plan_n" out "${plan_pvars[@]}"
+  TF_CLI_CONFIG_FILE="$noop_config" timed_plan "plan-provider-floor-$rep" "$run_dir/tf/plan-provider" "$plan_n" out "${plan_pvars[@]}"
   timed_plan "plan-baseline-$rep" "$run_dir/tf/plan-baseline" "$plan_n" out
   timed_plan "plan-provider-nofile-$rep" "$run_dir/tf/plan-provider-nofile" "$plan_n" "" "${plan_pvars[@]}"
   timed_plan "plan-provider-empty-$rep" "$run_dir/tf/plan-provider-empty" 0 out "${plan_pvars[@]}"

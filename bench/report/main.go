@@ -447,6 +447,9 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 		pm, bm := median(provPlan), median(basePlan)
 		measured := fmt.Sprintf("%d API calls in %d plans; median plan %.2f s vs %.2f s: **%.2f×**",
 			provCalls, len(provPlan), pm, bm, pm/bm)
+		if fm, ok := medianPlan(plans, "provider-floor"); ok {
+			measured += fmt.Sprintf(" (Terraform's own share, measured with a provider that answers instantly: %.2f s, %.2f×)", fm, fm/bm)
+		}
 		if !planOK {
 			measured += "; a plan did not report \"no changes\" (see logs)"
 		}
@@ -582,6 +585,7 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 		kinds := []struct{ kind, name string }{
 			{"provider", fmt.Sprintf("%d `kie_flux_image` with `output_path` (target)", m.PlanN)},
 			{"baseline", fmt.Sprintf("%d `terraform_data` (target)", m.PlanN)},
+			{"provider-floor", fmt.Sprintf("%d `kie_flux_image` with `output_path`, served by `bench/noop-provider` (diagnostic: Terraform's own cost)", m.PlanN)},
 			{"provider-nofile", fmt.Sprintf("%d `kie_flux_image` without `output_path` (diagnostic)", m.PlanN)},
 			{"provider-empty", "0 resources, `kie` provider configured (diagnostic: fixed cost)"},
 			{"baseline-empty", "0 resources, no provider (diagnostic: fixed cost)"},
@@ -618,6 +622,10 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 			p("| %s | %s | %.2f | %d | %s | %s | %s | %.2f |\n", k.name, strings.Join(times, ", "), median(ws), calls,
 				provS, mib(cliHWM), provC, median(cliCPU))
 		}
+		p("\n`bench/noop-provider` is the provider with ValidateResourceConfig, ReadResource and PlanResourceChange "+
+			"answered at once with the state unchanged (schema, configuration and state upgrade are the real provider's). "+
+			"Its plan time is Terraform's own work on %d resources of this schema, plus the provider's start and state "+
+			"upgrade: a floor for any provider with these attributes on this machine.\n", m.PlanN)
 		p("\nExit code 0 of `terraform plan -detailed-exitcode` means no changes were planned. CPU: user+system time " +
 			"of the processes from /proc, sampled every 200 ms (the last 200 ms of a process are missed; 0 = too short-lived to sample).\n\n")
 	}
@@ -659,4 +667,18 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 		"is signed and the provider refuses unsigned ones. The provider sends its receiver URL as `callBackUrl`; the mock "+
 		"POSTs the task's outcome to it when the task ends, and the resource then queries the task once. Target: at "+
 		"most 1.5 status queries per image on average.\n", m.Provider.SafetyPoll)
+}
+
+// medianPlan is the median wall time of the three plans of a kind, if all of them ran.
+func medianPlan(plans map[string]*planRun, kind string) (float64, bool) {
+	var ws []float64
+	for rep := 1; rep <= 3; rep++ {
+		if pp := plans[fmt.Sprintf("plan-%s-%d", kind, rep)]; pp != nil {
+			ws = append(ws, pp.WallSec)
+		}
+	}
+	if len(ws) == 0 {
+		return 0, false
+	}
+	return median(ws), true
 }
