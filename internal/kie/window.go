@@ -6,9 +6,13 @@ import (
 	"time"
 )
 
-// windowMargin is added to the window so that clock skew between us and the API never lets the
-// (n+1)-th request of a window arrive inside the API's own window.
-const windowMargin = 50 * time.Millisecond
+// windowMargin is added to the window so that clock granularity between us and the API never lets
+// the (n+1)-th request of a window arrive inside the API's own window: 0.5% of the window (50 ms of
+// KIE's 10 s), at least 1 ms. It scales with the window so that a shortened window (tests, a
+// time-scaled benchmark) keeps the same proportions as the real one.
+func windowMargin(per time.Duration) time.Duration {
+	return max(per/200, time.Millisecond)
+}
 
 // slidingWindow admits at most n events in any span of per: KIE counts "20 new generations per 10
 // seconds" that way, so a token bucket (which allows a full burst right after a refill, up to 2n in one
@@ -21,7 +25,7 @@ type slidingWindow struct {
 }
 
 func newSlidingWindow(n int, per time.Duration) *slidingWindow {
-	return &slidingWindow{per: per + windowMargin, ring: make([]time.Time, max(n, 1))}
+	return &slidingWindow{per: per + windowMargin(per), ring: make([]time.Time, max(n, 1))}
 }
 
 // wait blocks until one more event fits in the window, then records it.

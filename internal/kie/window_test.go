@@ -21,7 +21,7 @@ func TestSlidingWindowNeverExceedsLimitInAnyWindow(t *testing.T) {
 	if got := admitted[19].Sub(start); got != 0 {
 		t.Fatalf("20th admission after %v, want immediately", got)
 	}
-	if got := admitted[20].Sub(start); got < 10*time.Second || got > 10*time.Second+windowMargin {
+	if got := admitted[20].Sub(start); got < 10*time.Second || got > 10*time.Second+windowMargin(10*time.Second) {
 		t.Fatalf("21st admission after %v, want one window", got)
 	}
 	for i := range admitted {
@@ -36,7 +36,7 @@ func TestSlidingWindowNeverExceedsLimitInAnyWindow(t *testing.T) {
 		}
 	}
 	// Throughput stays at the limit: 65 admissions take just over 3 windows.
-	if got := admitted[64].Sub(start); got > 3*(10*time.Second+windowMargin) {
+	if got := admitted[64].Sub(start); got > 3*(10*time.Second+windowMargin(10*time.Second)) {
 		t.Fatalf("65 admissions took %v", got)
 	}
 }
@@ -50,5 +50,17 @@ func TestSlidingWindowHonoursCancel(t *testing.T) {
 	defer cancel()
 	if err := w.wait(ctx, realClock{}); err == nil {
 		t.Fatal("a full window must block until the context ends")
+	}
+}
+
+func TestWindowMarginScalesWithTheWindow(t *testing.T) {
+	for per, want := range map[time.Duration]time.Duration{
+		10 * time.Second:       50 * time.Millisecond, // KIE's window
+		time.Second:            5 * time.Millisecond,  // the benchmark's window at scale 10
+		100 * time.Millisecond: time.Millisecond,      // never below 1 ms
+	} {
+		if got := windowMargin(per); got != want {
+			t.Errorf("windowMargin(%v) = %v, want %v", per, got, want)
+		}
 	}
 }
