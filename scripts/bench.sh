@@ -12,6 +12,9 @@
 #   BENCH_QUICK=1           smoke run: N=20 only, small plan and download scenarios; writes its
 #                           report to bench/work/quick/ instead of bench/
 #   BENCH_PLAN_N=1000       images in the plan/refresh comparison
+#   BENCH_IMAGE_MIN_BYTES=1000000 BENCH_IMAGE_MAX_BYTES=2000000
+#                           kie-mock pads each image to a size in this range, like KIE's 1-2 MB
+#                           photographs (0 0: the mock's own, much smaller gradients)
 #   BENCH_BIG_N=50 BENCH_BIG_MIB=20 BENCH_BIG_RATE_MIB=4
 #                           the large-download memory scenario (images, MiB each, MiB/s per download)
 #   BENCH_CREATE_RATE_LIMIT=20        the provider's create_rate_limit
@@ -35,6 +38,8 @@ api_key=bench-key
 scale=${BENCH_SCALE:-10}
 sizes=${BENCH_SIZES:-100 500}
 plan_n=${BENCH_PLAN_N:-1000}
+image_min=${BENCH_IMAGE_MIN_BYTES:-1000000}
+image_max=${BENCH_IMAGE_MAX_BYTES:-2000000}
 big_n=${BENCH_BIG_N:-50}
 big_mib=${BENCH_BIG_MIB:-20}
 big_rate=${BENCH_BIG_RATE_MIB:-4}
@@ -54,6 +59,10 @@ for n in $sizes $plan_n $big_n; do
   [ "$n" -gt 0 ] || die "image counts must be positive"
 done
 case $big_mib$big_rate in '' | *[!0-9.]*) die "BENCH_BIG_MIB and BENCH_BIG_RATE_MIB must be numbers" ;; esac
+case $image_min$image_max in '' | *[!0-9]*) die "BENCH_IMAGE_MIN_BYTES and BENCH_IMAGE_MAX_BYTES must be whole numbers" ;; esac
+[ "$image_min" -le "$image_max" ] || die "BENCH_IMAGE_MIN_BYTES must not exceed BENCH_IMAGE_MAX_BYTES"
+# kie-mock's image padding for the apply and plan runs.
+image_pad=(-image-min-bytes "$image_min" -image-max-bytes "$image_max")
 
 # Scaled durations: ms BASE_MS prints BASE_MS/S rounded to whole milliseconds (at least 1);
 # secs BASE_MS prints BASE_MS/S in seconds.
@@ -311,7 +320,7 @@ timed_apply() {
 # ---------------------------------------------------------------------------------------------
 # 1. Timed applies against the realistic (scaled) mock.
 start_mock main -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
-  -create-window "${window_ms}ms" -image-scale 1
+  -create-window "${window_ms}ms" -image-scale 1 "${image_pad[@]}"
 main_url=$mock_url
 main_pid=$mock_pid
 # The callback variant runs against a second mock with the same limits that signs its callbacks
@@ -320,7 +329,7 @@ main_pid=$mock_pid
 callback_secret=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 [ "${#callback_secret}" = 32 ] || die "could not make a callback secret"
 start_mock callback -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
-  -create-window "${window_ms}ms" -image-scale 1 -callback-secret "$callback_secret"
+  -create-window "${window_ms}ms" -image-scale 1 "${image_pad[@]}" -callback-secret "$callback_secret"
 callback_url=$mock_url
 callback_pid=$mock_pid
 for n in $sizes; do
@@ -338,7 +347,7 @@ stop_mock "$main_pid"
 # ---------------------------------------------------------------------------------------------
 # 2. Plan/refresh of finished images: both states come from real applies against a mock without
 # limits or latency (setup only); then each is planned three times with the mock's counters reset.
-start_mock plan -latency 0 -image-scale 1
+start_mock plan -latency 0 -image-scale 1 "${image_pad[@]}"
 plan_url=$mock_url
 plan_pid=$mock_pid
 prepare_dir provider "$run_dir/tf/plan-provider"
@@ -458,6 +467,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
   --arg initialAttr "$initial_attr" --arg initialDelay "${initial_delay_ms}ms" --arg safetyPoll "${safety_poll_ms}ms" \
   --arg windowAttr "$window_attr" --arg providerWindow "$provider_window" \
   --arg baselinePoll "$baseline_poll" --arg baselineRetry "$baseline_retry" \
+  --argjson imageMin "$image_min" --argjson imageMax "$image_max" \
   --argjson planN "$plan_n" --argjson bigN "$big_n" --arg bigMiB "$big_mib" --arg bigRate "$big_rate" \
   '{date: $date, command: $command, scale: ($scale | tonumber), sizes: ($sizes | split(" ") | map(select(. != "") | tonumber)),
     quick: $quick, nproc: $nproc, cpu: $cpu, mem: $mem, kernel: $kernel, loadStart: $loadStart, loadEnd: $loadEnd, cli: $cli, go: $go, commit: $commit,
@@ -466,6 +476,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
       createRateLimit: $createRateLimit, windowAttr: $windowAttr, window: $providerWindow,
       initialDelayAttr: $initialAttr, initialDelay: $initialDelay, safetyPoll: $safetyPoll},
     baseline: {poll: $baselinePoll, retrySleep: $baselineRetry},
+    imageMinBytes: $imageMin, imageMaxBytes: $imageMax,
     planN: $planN, bigN: $bigN, bigMiB: ($bigMiB | tonumber), bigRateMiB: ($bigRate | tonumber)}' >"$run_dir/meta.json"
 
 # shellcheck disable=SC2086 # split the list

@@ -41,6 +41,8 @@ type meta struct {
 	JitterMs  float64 `json:"jitterMs"`
 	WindowMs  float64 `json:"windowMs"`
 	PlanN     int     `json:"planN"`
+	ImageMin  int64   `json:"imageMinBytes"`
+	ImageMax  int64   `json:"imageMaxBytes"`
 	BigN      int     `json:"bigN"`
 	BigMiB    float64 `json:"bigMiB"`
 	BigRate   float64 `json:"bigRateMiB"`
@@ -523,8 +525,14 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 		p("| Provider `create_rate_limit` | 20 per 10 s | %d per 10 s (**no window option: not scaled**) |\n", m.Provider.CreateRateLimit)
 	}
 	p("| Baseline poll interval / sleep after a 429 | 3 s / 5 s | %s s / %s s |\n\n", m.Baseline.Poll, m.Baseline.RetrySleep)
-	p("Images: PNG, 16:9, `-image-scale 1` (1392×752). kie-mock renders smooth gradients, so its PNGs are much smaller " +
-		"than KIE's (~1–2 MB); the mean size measured here is in the tables.\n\n")
+	if m.ImageMax > 0 {
+		p("Images: PNG, 16:9, `-image-scale 1` (1392×752). kie-mock renders smooth gradients, much smaller than KIE's "+
+			"photographs, and pads each file with metadata that decoders skip (`-image-min-bytes %d -image-max-bytes %d`) "+
+			"to a size drawn per task, like KIE's 1–2 MB; the mean size measured here is in the tables.\n\n", m.ImageMin, m.ImageMax)
+	} else {
+		p("Images: PNG, 16:9, `-image-scale 1` (1392×752). kie-mock renders smooth gradients, so its PNGs are much smaller " +
+			"than KIE's (~1–2 MB); the mean size measured here is in the tables.\n\n")
+	}
 	p("The provider side is `bench/provider/main.tf` (N `kie_flux_image` with `output_path`); the baseline is "+
 		"`bench/baseline/main.tf` (N `terraform_data` whose `local-exec` runs `bench/baseline/generate.sh`: POST with curl, "+
 		"sleep and retry on 429, poll record-info every %s s until successFlag 1, download with curl).\n\n", m.Baseline.Poll)

@@ -38,6 +38,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		retries     = fs.Int("callback-retries", 0, "retries of a failed callback")
 		linkTTL     = fs.Duration("link-ttl", 0, "result links expire after this (0 = never)")
 		scale       = fs.Float64("image-scale", 1, "scale of the documented image sizes (0 < scale <= 4)")
+		padMin      = fs.Int64("image-min-bytes", 0, "pad images with skipped metadata to at least this many bytes (with -image-max-bytes)")
+		padMax      = fs.Int64("image-max-bytes", 0, "pad images to a size drawn per task up to this many bytes, like KIE's 1-2 MB (0 = no padding)")
 		timeFormat  = fs.String("time-format", "", "pin createTime/completeTime format: rfc3339, epoch-ms or datetime (default: rotate per task)")
 		credits     = fs.Float64("credits", kiemock.DefaultCredits, "starting credit balance")
 		http200     = fs.Bool("errors-as-http200", false, "send API errors as HTTP 200 with the code only in the body")
@@ -63,11 +65,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *scale <= 0 || *scale > 4 {
 		return fmt.Errorf("-image-scale %v: want 0 < scale <= 4", *scale)
 	}
+	if *padMin < 0 || *padMax < 0 || *padMax > 1<<30 || (*padMin > 0 && *padMin > *padMax) {
+		return fmt.Errorf("-image-min-bytes %d, -image-max-bytes %d: want 0 <= min <= max <= 1 GiB", *padMin, *padMax)
+	}
 
 	opts := kiemock.Options{
 		APIKey: *apiKey, Latency: *latency, LatencyJitter: *jitter, MaxLatency: *maxLatency,
 		CreateLimit: *createLimit, CreateWindow: *window, CallbackSecret: *secret, CallbackRetries: *retries,
-		LinkTTL: *linkTTL, ImageScale: *scale, TimeFormat: *timeFormat, Credits: *credits,
+		LinkTTL: *linkTTL, ImageScale: *scale, ImageMinBytes: *padMin, ImageMaxBytes: *padMax,
+		TimeFormat: *timeFormat, Credits: *credits,
 		ErrorsAsHTTP200: *http200, PublicURL: *publicURL,
 	}
 	if *verbose {

@@ -73,6 +73,8 @@
 // differs, and in edit mode from the input image too; the result has a
 // border the origin lacks. They are rendered on first download and cached,
 // with correct Content-Type, Content-Length, ETag and Range support.
+// Options.ImageMinBytes/ImageMaxBytes pad them with metadata that decoders
+// skip, to KIE's sizes of 1-2 MB.
 //
 // Links carry ?exp=<unix ms>&gen=<n>&sig=<hmac> once they can expire
 // (Options.LinkTTL > 0, or after ExpireLinks). An expired link answers 404;

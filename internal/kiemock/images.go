@@ -254,6 +254,9 @@ func (s *Server) imageBytes(t *task, origin bool) ([]byte, error) {
 	s.mu.Unlock()
 
 	c.data, c.err = encodeTaskImage(t, origin, thumb)
+	if c.err == nil {
+		c.data = padImage(c.data, t.format, padTarget(key, s.opts.ImageMinBytes, s.opts.ImageMaxBytes))
+	}
 
 	s.mu.Lock()
 	delete(s.cache.pending, key)

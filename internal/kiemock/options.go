@@ -63,6 +63,14 @@ type Options struct {
 	// 0 means 1.
 	ImageScale float64
 
+	// ImageMinBytes and ImageMaxBytes pad every result and origin image to a
+	// size drawn per task in [ImageMinBytes, ImageMaxBytes], with metadata
+	// that decoders skip (PNG tEXt chunk, JPEG COM segments), so files are as
+	// large as KIE's (about 1-2 MB) without rendering cost. An image already
+	// larger is left as it is. ImageMaxBytes 0 turns padding off.
+	ImageMinBytes int64
+	ImageMaxBytes int64
+
 	// TimeFormat pins the createTime/completeTime format; one of the
 	// TimeFormat constants. Empty rotates per task.
 	TimeFormat string
