@@ -135,50 +135,49 @@ func (f *fastPathFixture) planRequest(prior, config map[string]tftypes.Value, pr
 // fast path answered by itself.
 func (f *fastPathFixture) comparePlans(req *tfprotov6.PlanResourceChangeRequest) bool {
 	f.t.Helper()
-	ctx := context.Background()
 	took := len(req.PriorPrivate) == 0 && f.fast.planIsNoop(req)
-	got, err := f.fast.PlanResourceChange(ctx, req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	want, err := f.fw.PlanResourceChange(ctx, req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	got, want := ask(f.t, req, f.fast.PlanResourceChange, f.fw.PlanResourceChange)
 	f.sameValue("planned state", got.PlannedState, want.PlannedState)
 	if g, w := pathNames(got.RequiresReplace), pathNames(want.RequiresReplace); !equalStrings(g, w) {
 		f.t.Errorf("requires replace: fast path %v, framework %v", g, w)
 	}
-	if string(got.PlannedPrivate) != string(want.PlannedPrivate) {
-		f.t.Errorf("planned private: fast path %q, framework %q", got.PlannedPrivate, want.PlannedPrivate)
-	}
-	if len(got.Diagnostics) != len(want.Diagnostics) {
-		f.t.Errorf("diagnostics: fast path %v, framework %v", got.Diagnostics, want.Diagnostics)
-	}
+	f.sameRest(got.PlannedPrivate, want.PlannedPrivate, got.Diagnostics, want.Diagnostics)
 	return took
 }
 
+// compareReads is comparePlans for a Read of state.
 func (f *fastPathFixture) compareReads(state map[string]tftypes.Value, private []byte) bool {
 	f.t.Helper()
-	ctx := context.Background()
 	req := &tfprotov6.ReadResourceRequest{TypeName: fluxImageTypeName, CurrentState: f.dv(f.object(state)), Private: private}
 	took := len(private) == 0 && f.fast.readIsNoop(req.CurrentState)
-	got, err := f.fast.ReadResource(ctx, req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	want, err := f.fw.ReadResource(ctx, req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	got, want := ask(f.t, req, f.fast.ReadResource, f.fw.ReadResource)
 	f.sameValue("new state", got.NewState, want.NewState)
-	if string(got.Private) != string(want.Private) {
-		f.t.Errorf("private: fast path %q, framework %q", got.Private, want.Private)
-	}
-	if len(got.Diagnostics) != len(want.Diagnostics) {
-		f.t.Errorf("diagnostics: fast path %v, framework %v", got.Diagnostics, want.Diagnostics)
-	}
+	f.sameRest(got.Private, want.Private, got.Diagnostics, want.Diagnostics)
 	return took
+}
+
+// ask sends req to the fast path and to the framework alone.
+func ask[Req, Resp any](t *testing.T, req Req, fast, fw func(context.Context, Req) (Resp, error)) (got, want Resp) {
+	t.Helper()
+	got, err := fast(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err = fw(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	return got, want
+}
+
+// sameRest compares the private state and the diagnostics of two answers.
+func (f *fastPathFixture) sameRest(gotPrivate, wantPrivate []byte, got, want []*tfprotov6.Diagnostic) {
+	f.t.Helper()
+	if string(gotPrivate) != string(wantPrivate) {
+		f.t.Errorf("private state: fast path %q, framework %q", gotPrivate, wantPrivate)
+	}
+	if len(got) != len(want) {
+		f.t.Errorf("diagnostics: fast path %v, framework %v", got, want)
+	}
 }
 
 func (f *fastPathFixture) sameValue(what string, got, want *tfprotov6.DynamicValue) {
