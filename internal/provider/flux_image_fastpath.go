@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/defaults"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 const fluxImageTypeName = "kie_flux_image"
@@ -109,6 +110,7 @@ func schemaDefaults(ctx context.Context, s schema.Schema) (map[string]tftypes.Va
 
 func (s *fastPathServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
 	if req.TypeName == fluxImageTypeName && len(req.Private) == 0 && s.readIsNoop(req.CurrentState) {
+		tflog.Trace(ctx, "kie_flux_image unchanged: refreshed without the framework")
 		return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private}, nil
 	}
 	return s.ProviderServer.ReadResource(ctx, req)
@@ -132,6 +134,7 @@ func (s *fastPathServer) readIsNoop(state *tfprotov6.DynamicValue) bool {
 
 func (s *fastPathServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	if req.TypeName == fluxImageTypeName && len(req.PriorPrivate) == 0 && s.planIsNoop(req) {
+		tflog.Trace(ctx, "kie_flux_image unchanged: planned without the framework")
 		return &tfprotov6.PlanResourceChangeResponse{PlannedState: req.ProposedNewState, PlannedPrivate: req.PriorPrivate}, nil
 	}
 	return s.ProviderServer.PlanResourceChange(ctx, req)
