@@ -50,15 +50,14 @@ func padPNG(data []byte, need int64) []byte {
 	if textLen <= 0 || len(data) < iendLen || !bytes.Equal(data[len(data)-iendLen+4:len(data)-4], []byte("IEND")) {
 		return data
 	}
-	chunk := make([]byte, 0, need)
-	chunk = binary.BigEndian.AppendUint32(chunk, uint32(int64(len(keyword))+textLen)) //nolint:gosec // bounded by the option's range
-	chunk = append(chunk, "tEXt"...)
-	chunk = append(chunk, keyword...)
-	chunk = appendFiller(chunk, textLen)
-	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk[4:]))
 	out := make([]byte, 0, int64(len(data))+need)
 	out = append(out, data[:len(data)-iendLen]...)
-	out = append(out, chunk...)
+	start := len(out)
+	out = binary.BigEndian.AppendUint32(out, uint32(int64(len(keyword))+textLen)) //nolint:gosec // bounded by the option's range
+	out = append(out, "tEXt"...)
+	out = append(out, keyword...)
+	out = appendFiller(out, textLen)
+	out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(out[start+4:])) // over type and data
 	return append(out, data[len(data)-iendLen:]...)
 }
 
