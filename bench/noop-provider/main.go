@@ -8,8 +8,6 @@ package main
 import (
 	"context"
 	"log"
-	"os"
-	"runtime/debug"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
@@ -34,16 +32,9 @@ func (instant) PlanResourceChange(_ context.Context, req *tfprotov6.PlanResource
 }
 
 func main() {
-	// The same process settings as the real provider's main, so only the three answers differ.
-	for _, v := range []string{"TF_LOG_SDK", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_SDK_PROTO"} {
-		if os.Getenv(v) == "" {
-			_ = os.Setenv(v, "off")
-		}
-	}
-	debug.SetGCPercent(400)
-	debug.SetMemoryLimit(192 << 20)
+	provider.TuneProcess() // the real provider's process settings, so only the three answers differ
 	server := provider.NewServer("noop", "none")
-	err := tf6server.Serve("registry.terraform.io/kie-community/kie", func() tfprotov6.ProviderServer {
+	err := tf6server.Serve(provider.Address, func() tfprotov6.ProviderServer {
 		return instant{server()}
 	})
 	if err != nil {
