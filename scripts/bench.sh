@@ -197,8 +197,7 @@ cli_config=$(kie_install_mirror "$work" "$bin/terraform-provider-kie" "$version"
 export TF_CLI_CONFIG_FILE="$cli_config"
 # The CLI configuration of the floor plans: the same working dirs, served by bench/noop-provider.
 noop_config="$work/noop.tfrc"
-printf '# Written by scripts/bench.sh: kie-community/kie from bench/noop-provider.\nprovider_installation {\n  dev_overrides {\n    "kie-community/kie" = "%s"\n  }\n  direct {}\n}\n' \
-  "$bin/noop" >"$noop_config"
+kie_write_overrides_config "$noop_config" "$bin/noop" kie-community/kie
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 unset TF_PLUGIN_CACHE_DIR TF_LOG TF_LOG_PROVIDER
 export KIE_API_KEY=$api_key

@@ -5,6 +5,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 log() { printf 'examples: %s\n' "$*" >&2; }
 
@@ -25,17 +27,9 @@ mkdir -p "$tmp/plugins"
 go build -o "$tmp/plugins/terraform-provider-kie" .
 # Examples may name the provider by its full source (kie-community/kie) or, as tfplugindocs
 # snippets often do, only as "kie" (which means hashicorp/kie): override all of them.
-cat >"$tmp/cli.tfrc" <<TFRC
-provider_installation {
-  dev_overrides {
-    "registry.terraform.io/kie-community/kie" = "$tmp/plugins"
-    "registry.opentofu.org/kie-community/kie" = "$tmp/plugins"
-    "registry.terraform.io/hashicorp/kie"     = "$tmp/plugins"
-    "registry.opentofu.org/hashicorp/kie"     = "$tmp/plugins"
-  }
-  direct {}
-}
-TFRC
+kie_write_overrides_config "$tmp/cli.tfrc" "$tmp/plugins" \
+  registry.terraform.io/kie-community/kie registry.opentofu.org/kie-community/kie \
+  registry.terraform.io/hashicorp/kie registry.opentofu.org/hashicorp/kie
 
 dirs=$(find examples -name '*.tf' -exec dirname {} \; | LC_ALL=C sort -u)
 if [ -z "$dirs" ]; then

@@ -10,6 +10,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 root=$(pwd -P)
 mode=${1:-generate}
 case $mode in generate | check) ;; *) echo "usage: $0 [check]" >&2; exit 2 ;; esac
@@ -27,14 +29,7 @@ go build -o "$tmp/plugins/terraform-provider-kie" .
 
 # Without required_providers, `provider "kie"` means hashicorp/kie: after the host rewrite below
 # that is the address tfplugindocs looks the schema up under.
-cat >"$tmp/cli.tfrc" <<TFRC
-provider_installation {
-  dev_overrides {
-    "registry.opentofu.org/hashicorp/kie" = "$tmp/plugins"
-  }
-  direct {}
-}
-TFRC
+kie_write_overrides_config "$tmp/cli.tfrc" "$tmp/plugins" registry.opentofu.org/hashicorp/kie
 printf 'provider "kie" {}\n' >"$tmp/schema/main.tf"
 
 export TF_CLI_CONFIG_FILE="$tmp/cli.tfrc" CHECKPOINT_DISABLE=1

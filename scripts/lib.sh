@@ -1,10 +1,14 @@
 # shellcheck shell=bash
 # Shared helpers for the scripts that build the provider, install it into a local filesystem
-# mirror and run it against kie-mock (scripts/demo.sh and scripts/bench.sh). Source it; it defines functions and a few KIE_LIB_* variables
-# and runs nothing. Every function logs to stderr, so $(...) captures only what it prints on purpose.
+# mirror or point the CLIs at it, and run it against kie-mock (scripts/demo.sh, scripts/bench.sh,
+# scripts/docs.sh, scripts/check-examples.sh). Source it; it defines functions and a few KIE_LIB_*
+# variables and runs nothing. Every function logs to stderr, so $(...) captures only what it prints on
+# purpose.
 #
 #   kie_build_binaries DIR VERSION        provider and kie-mock into DIR
 #   kie_install_mirror WORK BIN VERSION   filesystem mirror + CLI config in WORK; prints the config path
+#   kie_write_overrides_config FILE PLUGIN_DIR ADDRESS...
+#                                         CLI config serving ADDRESSes from PLUGIN_DIR (dev_overrides)
 #   kie_write_dev_override DIR VERSION    pin the dev version of kie-community/kie in a config dir
 #   kie_start_mock LOG URLFILE [ARGS...]  start kie-mock on a free loopback port; sets KIE_LIB_MOCK_PID
 #                                         and KIE_LIB_MOCK_URL (call it directly, not in $(...))
@@ -48,6 +52,20 @@ provider_installation {
 }
 TFRC
   printf '%s\n' "$work/cli.tfrc"
+}
+
+# kie_write_overrides_config FILE PLUGIN_DIR ADDRESS...: a CLI configuration that takes each provider
+# ADDRESS from the binary in PLUGIN_DIR (no init needed) and everything else as usual.
+kie_write_overrides_config() {
+  local file=$1 dir=$2 addr
+  shift 2
+  {
+    printf '# Written by scripts/lib.sh: these providers come from %s.\nprovider_installation {\n  dev_overrides {\n' "$dir"
+    for addr in "$@"; do
+      printf '    "%s" = "%s"\n' "$addr" "$dir"
+    done
+    printf '  }\n  direct {}\n}\n'
+  } >"$file"
 }
 
 # kie_write_dev_override DIR VERSION: the CLIs only select a pre-release such as 0.0.0-dev when it
