@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
@@ -138,7 +140,7 @@ func (f *fastPathFixture) comparePlans(req *tfprotov6.PlanResourceChangeRequest)
 	took := len(req.PriorPrivate) == 0 && f.fast.planIsNoop(req)
 	got, want := ask(f.t, req, f.fast.PlanResourceChange, f.fw.PlanResourceChange)
 	f.sameValue("planned state", got.PlannedState, want.PlannedState)
-	if g, w := pathNames(got.RequiresReplace), pathNames(want.RequiresReplace); !equalStrings(g, w) {
+	if g, w := pathNames(got.RequiresReplace), pathNames(want.RequiresReplace); !slices.Equal(g, w) {
 		f.t.Errorf("requires replace: fast path %v, framework %v", g, w)
 	}
 	f.sameRest(got.PlannedPrivate, want.PlannedPrivate, got.Diagnostics, want.Diagnostics)
@@ -211,23 +213,8 @@ func pathNames(ps []*tftypes.AttributePath) []string {
 	return out
 }
 
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func with(m map[string]tftypes.Value, kv ...any) map[string]tftypes.Value {
-	out := map[string]tftypes.Value{}
-	for k, v := range m {
-		out[k] = v
-	}
+	out := maps.Clone(m)
 	for i := 0; i < len(kv); i += 2 {
 		out[kv[i].(string)] = kv[i+1].(tftypes.Value)
 	}
@@ -394,7 +381,7 @@ func TestFastPathDefaultsCoverSchema(t *testing.T) {
 	}
 	sort.Strings(names)
 	want := []string{"aspect_ratio", "enable_translation", "model", "output_format", "prompt_upsampling", "safety_tolerance", "upload_cn"}
-	if !equalStrings(names, want) {
+	if !slices.Equal(names, want) {
 		t.Errorf("defaults found: %v, want %v", names, want)
 	}
 }
