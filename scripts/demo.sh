@@ -89,6 +89,7 @@ fi
 cd "$work"
 log "$kind init"
 "$cli" init -input=false
+log "(a warning about incomplete lock file checksums is expected: the provider comes from a local mirror, not a registry)"
 log "$kind apply"
 # apply ends by printing the outputs (files, task ids, hashes), so no separate `output` call.
 "$cli" apply -auto-approve -input=false
