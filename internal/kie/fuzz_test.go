@@ -65,7 +65,7 @@ func FuzzDecodeTask(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		task, err := decodeTask(data, "")
+		task, err := decodeTask(data, "", nil)
 		if err != nil {
 			if task != nil {
 				t.Fatal("task and error together")

@@ -2,6 +2,7 @@ package kie
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -102,5 +103,70 @@ func TestKeyNeverLeaks(t *testing.T) {
 	}
 	if !strings.Contains(errs[1].Error(), "[REDACTED]") {
 		t.Errorf("echoed key was not visibly redacted: %v", errs[1])
+	}
+}
+
+// keyPieces reports whether text holds any 12-character piece of key: a key cut by a length limit counts.
+func keyPieces(text, key string) bool {
+	for i := 0; i+12 <= len(key); i++ {
+		if strings.Contains(text, key[i:i+12]) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFailedTaskMessageNeverLeaksTheKey: a failed task whose errorMessage repeats the Authorization header
+// (with the key where the message is cut to length, too) must not show the key in the task, the waiter's
+// TaskFailedError or the log, also when the key was configured with a trailing newline (Terraform's file()).
+func TestFailedTaskMessageNeverLeaksTheKey(t *testing.T) {
+	for _, tc := range []struct {
+		name, key string
+		pad       int // characters before the echoed header
+	}{
+		{"plain", testKey, 0},
+		{"trailing-newline", testKey + "\n", 0},
+		{"cut-inside-the-key", testKey, maxMessageLen - len("Authorization: Bearer ") - 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
+				msg := strings.Repeat("x", tc.pad) + "Authorization: " + r.Header.Get("Authorization")
+				env(200, "success", taskJSON("t1", 3, fmt.Sprintf(`"errorCode":500,"errorMessage":%q`, msg)))(w, r)
+			})
+			logs := &logRecorder{}
+			c := New(tc.key, WithBaseURL(srv.URL), WithRetryPolicy(fastRetry()), WithFirstPollDelay(0),
+				WithPollInterval(time.Millisecond, time.Millisecond), WithLogger(logs))
+			ctx := context.Background()
+
+			task, err := c.GetTask(ctx, "t1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := srv.Requests()[0].Header.Get("Authorization"); got != "Bearer "+testKey {
+				t.Fatalf("the client sent %q, want the trimmed key", got)
+			}
+			_, werr := c.WaitTask(ctx, "t1")
+			var failed *TaskFailedError
+			if !errors.As(werr, &failed) {
+				t.Fatalf("WaitTask: %v, want a TaskFailedError", werr)
+			}
+			for where, text := range map[string]string{
+				"GetTask's ErrorMessage":          task.ErrorMessage,
+				"TaskFailedError.ErrorMessage":    failed.ErrorMessage,
+				"TaskFailedError.Error()":         werr.Error(),
+				"TaskFailedError formatted (%+v)": fmt.Sprintf("%+v", werr),
+				"log":                             logs.All(),
+			} {
+				if keyPieces(text, testKey) {
+					t.Errorf("%s leaks the key: %q", where, text)
+				}
+			}
+			if tc.pad == 0 && !strings.Contains(werr.Error(), "Authorization: Bearer [REDACTED]") {
+				t.Errorf("the echoed key was not visibly redacted: %v", werr)
+			}
+			if n := len([]rune(task.ErrorMessage)); n > maxMessageLen {
+				t.Errorf("the message has %d characters, more than %d", n, maxMessageLen)
+			}
+		})
 	}
 }

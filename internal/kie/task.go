@@ -84,7 +84,7 @@ func (c *Client) GetTask(ctx context.Context, taskID string) (*Task, error) {
 			return cls, retryAfter, err
 		}
 		c.query.reward(c.clock.Now())
-		t, derr := decodeTask(ans.env.Data, taskID)
+		t, derr := decodeTask(ans.env.Data, taskID, c.redact)
 		if derr != nil {
 			return failTransient, 0, c.malformed(cl, ans.status, ans.env.Data, derr.Error())
 		}
@@ -102,8 +102,10 @@ func retryIdempotent(cls failClass) bool {
 	return cls == failNotSent || cls == failRefused || cls == failTransient
 }
 
-// decodeTask reads a record-info data object leniently. wantID, when set, is the id asked for.
-func decodeTask(data json.RawMessage, wantID string) (*Task, error) {
+// decodeTask reads a record-info data object leniently. wantID, when set, is the id asked for. redact,
+// when set, cleans the error message before it is cut to length: a failed task's message may repeat the
+// request's Authorization header, and a cut could leave the start of the key behind.
+func decodeTask(data json.RawMessage, wantID string, redact func(string) string) (*Task, error) {
 	t := bytes.TrimSpace(data)
 	if len(t) == 0 || t[0] != '{' {
 		return nil, errors.New("the task data is not a JSON object")
@@ -123,8 +125,12 @@ func decodeTask(data json.RawMessage, wantID string) (*Task, error) {
 		CreateTime:   rawTime(f["createTime"]),
 		CompleteTime: rawTime(f["completeTime"]),
 		SuccessFlag:  parseFlag(f["successFlag"]),
-		ErrorMessage: capText(rawString(f["errorMessage"]), maxMessageLen),
 	}
+	msg := rawString(f["errorMessage"])
+	if redact != nil {
+		msg = redact(msg)
+	}
+	task.ErrorMessage = capText(msg, maxMessageLen)
 	if wantID != "" {
 		task.TaskID = wantID
 	}

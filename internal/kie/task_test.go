@@ -81,7 +81,7 @@ func TestDecodeTask(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			task, err := decodeTask([]byte(tt.data), tt.wantID)
+			task, err := decodeTask([]byte(tt.data), tt.wantID, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +89,7 @@ func TestDecodeTask(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{``, `null`, `[]`, `"x"`, `{}`, `{"foo":1}`, `{"taskId":`} {
-		if _, err := decodeTask([]byte(bad), ""); err == nil {
+		if _, err := decodeTask([]byte(bad), "", nil); err == nil {
 			t.Errorf("decodeTask(%q) accepted", bad)
 		}
 	}

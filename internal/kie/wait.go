@@ -48,7 +48,9 @@ func (c *Client) WaitTask(ctx context.Context, taskID string) (*Task, error) {
 				return t, nil
 			}
 			if t.SuccessFlag.Terminal() {
-				return t, &TaskFailedError{TaskID: taskID, Flag: t.SuccessFlag, ErrorCode: t.ErrorCode, ErrorMessage: t.ErrorMessage}
+				// GetTask already redacted the message; redacting again keeps the error safe whatever built t.
+				return t, &TaskFailedError{TaskID: taskID, Flag: t.SuccessFlag, ErrorCode: t.ErrorCode,
+					ErrorMessage: c.redact(t.ErrorMessage)}
 			}
 		case ctx.Err() != nil:
 			return last, waitCanceled(ctx, taskID, last)
