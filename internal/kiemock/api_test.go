@@ -432,3 +432,24 @@ func TestLogNeverContainsKey(t *testing.T) {
 		t.Fatalf("key logged:\n%s", all)
 	}
 }
+
+// TestMarkerEchoAuthFail: the task fails with a message quoting the generate request's Authorization
+// header, as received, so that clients can prove they redact it.
+func TestMarkerEchoAuthFail(t *testing.T) {
+	s := startMock(t, Options{Latency: 10 * time.Millisecond})
+	id := generate(t, s, map[string]any{"prompt": "x " + MarkerEchoAuthFail})
+	d := waitDone(t, s, id)
+	if d.SuccessFlag != 3 || d.ErrorCode == nil || *d.ErrorCode != 500 || d.ErrorMessage == nil || d.Response != nil {
+		t.Fatalf("%+v", d)
+	}
+	if want := "Authorization: Bearer " + testKey; !strings.Contains(*d.ErrorMessage, want) {
+		t.Errorf("errorMessage %q does not quote %q", *d.ErrorMessage, want)
+	}
+	if snap, _ := s.Task(id); !strings.Contains(snap.ErrorMessage, testKey) {
+		t.Errorf("snapshot errorMessage %q", snap.ErrorMessage)
+	}
+	plain := generate(t, s, map[string]any{"prompt": "x " + MarkerGenerateFail})
+	if d := waitDone(t, s, plain); d.ErrorMessage == nil || strings.Contains(*d.ErrorMessage, testKey) {
+		t.Errorf("a task without the marker quotes the key: %+v", d)
+	}
+}

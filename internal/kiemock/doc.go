@@ -107,6 +107,8 @@
 //	[mock:flagged]          generate answers 400 (content flagged); no task
 //	[mock:latency=2s]       this task's latency (Go duration), replacing Latency and jitter
 //	[mock:callback-twice]   the callback is delivered twice (test idempotency)
+//	[mock:echo-auth-fail]   task ends successFlag 3, errorCode 500, errorMessage quoting the
+//	                        generate request's Authorization header (test that clients redact it)
 //
 // # Rate limit
 //

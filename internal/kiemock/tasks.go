@@ -24,6 +24,7 @@ const (
 	MarkerInternalError = "[mock:internal-error]"
 	MarkerFlagged       = "[mock:flagged]"
 	MarkerDupCallback   = "[mock:callback-twice]"
+	MarkerEchoAuthFail  = "[mock:echo-auth-fail]"
 	markerLatencyPrefix = "[mock:latency="
 )
 
@@ -87,6 +88,7 @@ type task struct {
 	doneAt      time.Time
 	marks       markers
 	inputDone   chan struct{} // closed once the input image was fetched (or there is none)
+	authEcho    string        // the generate request's Authorization header, kept only for MarkerEchoAuthFail
 
 	// Guarded by Server.mu.
 	inputThumb    *image.RGBA
@@ -114,9 +116,9 @@ func (t *task) resultPath() string { return filesPrefix + t.id + "." + t.ext() }
 func (t *task) originPath() string { return filesPrefix + t.id + "-origin." + t.ext() }
 
 type markers struct {
-	createFail, generateFail, internalError, flagged, dupCallback bool
-	latency                                                       time.Duration
-	hasLatency                                                    bool
+	createFail, generateFail, internalError, flagged, dupCallback, echoAuthFail bool
+	latency                                                                     time.Duration
+	hasLatency                                                                  bool
 }
 
 func parseMarkers(prompt string) markers {
@@ -126,6 +128,7 @@ func parseMarkers(prompt string) markers {
 		internalError: strings.Contains(prompt, MarkerInternalError),
 		flagged:       strings.Contains(prompt, MarkerFlagged),
 		dupCallback:   strings.Contains(prompt, MarkerDupCallback),
+		echoAuthFail:  strings.Contains(prompt, MarkerEchoAuthFail),
 	}
 	if _, rest, ok := strings.Cut(prompt, markerLatencyPrefix); ok {
 		if v, _, ok := strings.Cut(rest, "]"); ok {
@@ -356,6 +359,9 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, dropAfte
 	if t.inputURL == "" {
 		close(t.inputDone)
 	}
+	if marks.echoAuthFail {
+		t.authEcho = r.Header.Get("Authorization")
+	}
 
 	s.mu.Lock()
 	if s.closed {
@@ -493,6 +499,9 @@ func (s *Server) finish(t *task) {
 		t.flag, t.errCode, t.errMsg = 3, 501, "generation failed"
 	case t.marks.internalError:
 		t.flag, t.errCode, t.errMsg = 3, 500, "internal error"
+	case t.marks.echoAuthFail:
+		// Some upstreams quote the request they refused; a client must not show this text as it is.
+		t.flag, t.errCode, t.errMsg = 3, 500, "upstream refused the request with headers Authorization: "+t.authEcho
 	default:
 		t.flag = 1
 		t.resultURL = s.linkLocked(t.base, t.resultPath(), completed)
