@@ -21,13 +21,13 @@ type providerData struct {
 	receiver *callbackReceiver
 }
 
-// logContext masks the API key in every log line written under ctx, whatever code writes it.
+// logContext masks the API key in every log line written under ctx, whatever code writes it: in the
+// form the client sends it (trimmed) and as configured.
 func (d *providerData) logContext(ctx context.Context) context.Context {
-	if d == nil || d.apiKey == "" {
+	if d == nil {
 		return ctx
 	}
-	ctx = tflog.MaskMessageStrings(ctx, d.apiKey)
-	return tflog.MaskAllFieldValuesStrings(ctx, d.apiKey)
+	return maskSecrets(ctx, d.apiKey)
 }
 
 // tflogLogger adapts the client's logger to terraform-plugin-log, so TF_LOG controls it.
