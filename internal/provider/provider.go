@@ -191,6 +191,9 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 }
 
 func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	if !requireKnownConfig(ctx, req.Config, &resp.Diagnostics) {
+		return
+	}
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
