@@ -319,11 +319,18 @@ func (c *Client) DownloadTaskImage(ctx context.Context, task *Task, destPath str
 			if !IsNotFound(err) {
 				gone = false
 			}
+		case t.SuccessFlag != FlagSuccess:
+			// Not an expired link: the task has no image (yet).
+			lastErr = fmt.Errorf("the task has no image to download: its status is %s", t.SuccessFlag)
+			gone = false
 		case t.ResultImageURL != "" && !tried[t.ResultImageURL]:
 			if res := try(t.ResultImageURL); res != nil {
 				return res, nil
 			}
 		}
+	}
+	if len(tried) == 0 {
+		gone = false // no link ever existed, so none expired
 	}
 	if lastErr == nil {
 		lastErr = errors.New("the task has no result image URL")

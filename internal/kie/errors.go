@@ -180,3 +180,9 @@ type LinkExpiredError struct {
 func (e *LinkExpiredError) Error() string {
 	return fmt.Sprintf("the image link has expired or is no longer available (HTTP %d)", e.HTTPStatus)
 }
+
+// IsForbidden reports a key that is valid but may not read or do what was asked (403).
+func IsForbidden(err error) bool {
+	c, ok := apiErrorCode(err)
+	return ok && c == 403
+}

@@ -19,13 +19,15 @@ const fluxImageTypeName = "kie_flux_image"
 // server, with a shortcut for the unchanged image (see fastPathServer).
 func NewServer(version, commit string) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
-		next := providerserver.NewProtocol6(New(version, commit)())()
+		p := &kieProvider{version: version, commit: commit}
+		next := providerserver.NewProtocol6(p)()
 		fast, err := newFastPath(context.Background())
 		if err != nil {
-			// The schema grew something the shortcut does not understand: serve the framework alone.
-			return next
+			// The schema grew something the shortcut does not understand: serve the framework with only
+			// the resume hook.
+			fast = &fastPathServer{disabled: true}
 		}
-		fast.ProviderServer = next
+		fast.ProviderServer, fast.provider = next, p
 		return fast
 	}
 }
@@ -39,6 +41,11 @@ func NewServer(version, commit string) func() tfprotov6.ProviderServer {
 // flux_image_fastpath_test.go hold both paths to the same answers.
 type fastPathServer struct {
 	tfprotov6.ProviderServer
+
+	// provider is the instance behind ProviderServer; UpgradeResourceState reads its configuration.
+	provider *kieProvider
+	// disabled turns the shortcut off (the schema has something it does not understand).
+	disabled bool
 
 	objType tftypes.Object
 	// defaults are the values the framework plans for an attribute left out of the configuration.
@@ -109,7 +116,7 @@ func schemaDefaults(ctx context.Context, s schema.Schema) (map[string]tftypes.Va
 }
 
 func (s *fastPathServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
-	if req.TypeName == fluxImageTypeName && len(req.Private) == 0 && s.readIsNoop(req.CurrentState) {
+	if !s.disabled && req.TypeName == fluxImageTypeName && len(req.Private) == 0 && s.readIsNoop(req.CurrentState) {
 		tflog.Trace(ctx, "kie_flux_image unchanged: refreshed without the framework")
 		return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private}, nil
 	}
@@ -120,7 +127,7 @@ func (s *fastPathServer) ReadResource(ctx context.Context, req *tfprotov6.ReadRe
 // import has none yet) whose local file, if any, still has the recorded size and hash.
 func (s *fastPathServer) readIsNoop(state *tfprotov6.DynamicValue) bool {
 	attrs, ok := s.decode(state)
-	if !ok || isNull(attrs["status"]) {
+	if !ok || !finishedStatus(attrs["status"]) {
 		return false
 	}
 	p, hasPath := stringOf(attrs["output_path"])
@@ -133,7 +140,7 @@ func (s *fastPathServer) readIsNoop(state *tfprotov6.DynamicValue) bool {
 }
 
 func (s *fastPathServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	if req.TypeName == fluxImageTypeName && len(req.PriorPrivate) == 0 && s.planIsNoop(req) {
+	if !s.disabled && req.TypeName == fluxImageTypeName && len(req.PriorPrivate) == 0 && s.planIsNoop(req) {
 		tflog.Trace(ctx, "kie_flux_image unchanged: planned without the framework")
 		return &tfprotov6.PlanResourceChangeResponse{PlannedState: req.ProposedNewState, PlannedPrivate: req.PriorPrivate}, nil
 	}
@@ -160,7 +167,7 @@ func (s *fastPathServer) planIsNoop(req *tfprotov6.PlanResourceChangeRequest) bo
 		return false
 	}
 	var attrs map[string]tftypes.Value
-	if err := prior.As(&attrs); err != nil {
+	if err := prior.As(&attrs); err != nil || !finishedStatus(attrs["status"]) {
 		return false
 	}
 	for name, def := range s.defaults {
@@ -197,6 +204,13 @@ func (s *fastPathServer) decode(dv *tfprotov6.DynamicValue) (map[string]tftypes.
 		return nil, false
 	}
 	return attrs, true
+}
+
+// finishedStatus: only a task that succeeded can be unchanged; one still generating or failed is the
+// framework's (and ModifyPlan's) to plan.
+func finishedStatus(v tftypes.Value) bool {
+	s, ok := stringOf(v)
+	return ok && s == "SUCCESS"
 }
 
 func isNull(v tftypes.Value) bool { return v.IsKnown() && v.IsNull() }

@@ -151,31 +151,41 @@ resource "kie_flux_image" "test" {
 
 func TestAccFluxImage_spendGuard(t *testing.T) {
 	srv := testMock(t, kiemock.Options{})
-	cfg := func(limit int) string {
+	cfg := func(limit int, prompt string) string {
 		return providerBlock(srv, fmt.Sprintf("max_new_images = %d", limit)) + `
 resource "kie_flux_image" "batch" {
   count  = 5
-  prompt = "catalogue tile ${count.index}"
+  prompt = "` + prompt + ` ${count.index}"
 }
 `
+	}
+	noPosts := func(want int) func() {
+		return func() {
+			if n := srv.Stats().GenerateRequests; n != want {
+				t.Fatalf("the mock got %d generate POSTs, want %d", n, want)
+			}
+		}
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      cfg(2),
-				ExpectError: regexp.MustCompile(`(?s)max_new_images reached.*max_new_images is 2 and 2 paid generations`),
+				// The plan itself fails: nothing is paid, instead of 2 images and a failed apply.
+				Config:      cfg(2, "catalogue tile"),
+				ExpectError: regexp.MustCompile(`(?s)max_new_images exceeded by this plan.*max_new_images is 2 and this plan would\s+start at least [345]\s+new paid generations.*Nothing was paid`),
+			},
+			{PreConfig: noPosts(0), Config: cfg(5, "catalogue tile"), Check: checkStat(srv, "generate POSTs", posts, 5)},
+			{
+				// Replacements count like creates: changing every prompt would buy 5 more.
+				PreConfig:   noPosts(5),
+				Config:      cfg(4, "catalogue card"),
+				ExpectError: regexp.MustCompile(`(?s)max_new_images exceeded by this plan.*max_new_images is 4`),
 			},
 			{
-				PreConfig: func() {
-					if n := srv.Stats().GenerateRequests; n != 2 {
-						t.Fatalf("with max_new_images = 2 the mock got %d generate POSTs", n)
-					}
-				},
-				// The two images from the refused run are in state: only the other three are created.
-				Config: cfg(3),
+				PreConfig: noPosts(5),
+				Config:    cfg(5, "catalogue tile"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{expectCreates(3)},
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				Check: checkStat(srv, "generate POSTs", posts, 5),
 			},

@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +22,10 @@ const (
 	defaultUpdateTimeout = 15 * time.Minute
 	defaultDeleteTimeout = 2 * time.Minute
 
-	// privatePending marks a task that KIE accepted but whose Create did not finish; see resumePool.
-	privatePending = "pending_task"
+	// privateTaskError keeps KIE's error message of an imported failed task for the plan that replaces it.
+	privateTaskError = "task_error"
+	// privateInterrupted marks the object of a Create that failed after KIE accepted its task.
+	privateInterrupted = "interrupted_create"
 )
 
 var (
@@ -129,60 +129,95 @@ func (r *fluxImageResource) Create(ctx context.Context, req resource.CreateReque
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	taskID, ok := r.obtainTask(ctx, d, &plan, &resp.Diagnostics)
+	taskID, resumed, ok := r.obtainTask(ctx, d, &plan, &resp.Diagnostics)
 	if !ok {
 		return
 	}
 
-	// From here on the task is paid for: whatever happens, its id goes into state.
+	// From here on the task is paid for: whatever happens, its id goes into state (and is in the ledger).
 	plan.ID = types.StringValue(taskID)
 	plan.TaskID = types.StringValue(taskID)
 	plan.Status = types.StringValue(kie.FlagGenerating.String())
 	plan.clearUnknownComputed()
-
-	task, err := d.client.WaitTask(ctx, taskID)
-	if task != nil {
-		plan.applyTask(task)
+	r.finishTask(ctx, d, &plan, resumed, &resp.Diagnostics)
+	if plan.ID.IsNull() {
+		return // a resumed task KIE does not know: nothing to keep
 	}
-	var failed *kie.TaskFailedError
-	switch {
-	case errors.As(err, &failed):
-		resp.Diagnostics.AddError("Image generation failed",
-			fmt.Sprintf("%s\nNo image was produced. The failed task stays in state (tainted); the next apply starts a new generation.", failed))
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-		return
-	case err != nil:
-		r.keepPending(ctx, resp, &plan, taskID, "Waiting for the image did not finish", err)
-		return
-	}
-
-	if !plan.OutputPath.IsNull() {
-		res, err := d.client.DownloadTaskImage(ctx, task, plan.OutputPath.ValueString())
-		if err != nil {
-			r.keepPending(ctx, resp, &plan, taskID, "Downloading the image failed",
-				fmt.Errorf("output_path %q: %w", plan.OutputPath.ValueString(), err))
-			return
-		}
-		plan.OutputSHA256 = types.StringValue(res.SHA256)
-		plan.OutputSize = types.Int64Value(res.Size)
+	if resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateInterrupted, []byte("true"))...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// obtainTask returns the task this Create waits for: an interrupted one with the same arguments, or a
-// new paid generation (after starting the callback receiver and uploading a local input image).
-func (r *fluxImageResource) obtainTask(ctx context.Context, d *providerData, plan *fluxImageModel, diags *diag.Diagnostics) (string, bool) {
-	if taskID, resumed := d.pool.take(plan.resumeKey()); resumed {
-		tflog.Info(ctx, "resuming an interrupted task instead of generating again", map[string]any{"task_id": taskID})
+// finishTask waits for the model's task and downloads its image, recording the outcome in the model and
+// the ledger. Create and Update (of an imported task still generating) both end here.
+func (r *fluxImageResource) finishTask(ctx context.Context, d *providerData, m *fluxImageModel, resumed bool, diags *diag.Diagnostics) {
+	taskID := m.TaskID.ValueString()
+	task, err := d.client.WaitTask(ctx, taskID)
+	if task != nil {
+		m.applyTask(task)
+	}
+	var failed *kie.TaskFailedError
+	switch {
+	case errors.As(err, &failed):
+		d.forgetTask(ctx, taskID)
+		diags.AddError("Image generation failed",
+			fmt.Sprintf("%s\nNo image was produced. The failed task stays in state; the next apply starts a new generation.", failed))
+		return
+	case resumed && kie.IsNotFound(err):
+		d.buryTask(ctx, taskID)
+		m.ID = types.StringNull()
+		diags.AddError("Kept task unknown to KIE", fmt.Sprintf(
+			"Task %s, kept from an interrupted run to be finished instead of paying again, is unknown to KIE: %s\n\n"+
+				"It can never finish, so the provider stops offering it. The next terraform apply starts a new "+
+				"generation (a new paid task).", taskID, err))
+		return
+	case resumed && (kie.IsUnauthorized(err) || kie.IsForbidden(err)):
+		diags.AddError("Kept task not readable with this API key", fmt.Sprintf(
+			"Task %s, kept from an interrupted run to be finished instead of paying again, cannot be read with "+
+				"the configured API key: %s\n\nIf the task belongs to another KIE account, configure that account's "+
+				"key and apply again. To give the task up and pay for a new image instead, change any argument "+
+				"of the resource (for example add or change an entry of triggers).", taskID, err))
+		return
+	case err != nil:
+		keepPending(diags, taskID, "Waiting for the image did not finish", err)
+		return
+	}
+
+	if !m.OutputPath.IsNull() {
+		res, err := d.client.DownloadTaskImage(ctx, task, m.OutputPath.ValueString())
+		if err != nil {
+			keepPending(diags, taskID, "Downloading the image failed",
+				fmt.Errorf("output_path %q: %w", m.OutputPath.ValueString(), err))
+			return
+		}
+		m.OutputSHA256 = types.StringValue(res.SHA256)
+		m.OutputSize = types.Int64Value(res.Size)
+	}
+	d.forgetTask(ctx, taskID)
+}
+
+// obtainTask returns the task this Create waits for: an unfinished one with the same arguments (see
+// flux_image_resume.go), or a new paid generation (after starting the callback receiver and uploading a
+// local input image), recorded for resuming the moment KIE accepts it.
+func (r *fluxImageResource) obtainTask(ctx context.Context, d *providerData, plan *fluxImageModel, diags *diag.Diagnostics) (string, bool, bool) {
+	if !plan.InputImageFile.IsNull() && plan.InputImageSHA256.IsUnknown() {
+		// The path was unknown at plan time: hash now, so an identical earlier task can be found.
+		if sha, err := inspectInputImage(plan.InputImageFile.ValueString()); err == nil {
+			plan.InputImageSHA256 = types.StringValue(sha)
+		}
+	}
+	if taskID, resumed := d.resume.take(plan.resumeKey()); resumed {
+		tflog.Info(ctx, "resuming an unfinished task instead of generating again", map[string]any{"task_id": taskID})
 		d.client.Notify(taskID) // it may be long finished: ask for its status at once
-		return taskID, true
+		return taskID, true, true
 	}
 	genReq := plan.generateRequest()
 	if d.receiver != nil {
 		url, err := d.receiver.start(ctx)
 		if err != nil {
 			diags.AddError("Starting the callback receiver failed", err.Error()+". No generation was started.")
-			return "", false
+			return "", false, false
 		}
 		if genReq.CallBackURL != "" {
 			diags.AddAttributeWarning(path.Root("callback_url"), "callback_url replaced",
@@ -195,16 +230,17 @@ func (r *fluxImageResource) obtainTask(ctx context.Context, d *providerData, pla
 		if err != nil {
 			diags.AddAttributeError(path.Root("input_image_file"), "Uploading the input image failed",
 				fmt.Sprintf("%s. No generation was started.", err))
-			return "", false
+			return "", false, false
 		}
 		genReq.InputImage = url
 	}
 	taskID, err := r.startGeneration(ctx, d, genReq)
 	if err != nil {
 		addGenerateError(diags, err)
-		return "", false
+		return "", false, false
 	}
-	return taskID, true
+	d.recordTask(ctx, plan.resumeKey(), taskID)
+	return taskID, false, true
 }
 
 // uploadInputImage checks the local input image is still what the plan hashed, then uploads it (free).
@@ -226,8 +262,10 @@ func (r *fluxImageResource) uploadInputImage(ctx context.Context, d *providerDat
 	return up.DownloadURL, nil
 }
 
-// ModifyPlan hashes input_image_file at plan time: a changed file replaces the image (a new paid edit),
-// a bad file fails the plan, and an unchanged one costs nothing.
+// ModifyPlan hashes input_image_file at plan time (a changed file replaces the image, a bad file fails
+// the plan, an unchanged one costs nothing), and makes the plan tell the truth about money: a new image
+// is announced as finishing an earlier task or counted against max_new_images, an imported task that is
+// still generating plans an update that finishes it, and one that failed at KIE plans a replacement.
 func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -250,8 +288,12 @@ func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		sha = types.StringValue(sum)
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("input_image_sha256"), sha)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if req.State.Raw.IsNull() {
-		r.carryResumableTask(ctx, resp)
+		// Every new image, replacements and tainted objects included, is planned here with a null prior.
+		r.planNewImage(ctx, resp)
 		return
 	}
 	var prior types.String
@@ -259,24 +301,59 @@ func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if !prior.Equal(sha) {
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("input_image_sha256"))
 	}
+	var state fluxImageModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	switch {
+	case state.failed():
+		r.planFailedTask(ctx, req, resp, &state)
+	case state.Status.ValueString() == kie.FlagGenerating.String():
+		// An imported task still generating: the update waits for it and downloads, without a new task.
+		for _, name := range []string{"status", "result_image_url", "origin_image_url", "completed_at"} {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
+		}
+	}
 }
 
-// carryResumableTask marks the plan of a new object whose arguments match an interrupted task that
-// refresh found. Terraform applies a saved plan in a new process without refreshing again, and hands the
-// plan's private state to Delete of the replaced object, which then offers the task to the Create.
-func (r *fluxImageResource) carryResumableTask(ctx context.Context, resp *resource.ModifyPlanResponse) {
-	if r.data == nil || resp.Diagnostics.HasError() {
-		return
+// planNewImage announces a create that will finish an unfinished task, or counts a new paid generation
+// against max_new_images, failing the plan before anything is paid.
+func (r *fluxImageResource) planNewImage(ctx context.Context, resp *resource.ModifyPlanResponse) {
+	if r.data == nil {
+		return // unconfigured (validation): the apply-time guard still holds
 	}
 	var m fluxImageModel
 	if diags := resp.Plan.Get(ctx, &m); diags.HasError() {
 		return
 	}
-	key := m.resumeKey()
-	if id, ok := r.data.pool.peek(key); ok {
-		marker, _ := json.Marshal(map[string]string{"task_id": id, "key": key})
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privatePending, marker)...)
+	if taskID, ok := r.data.resume.announce(m.resumeKey()); ok {
+		resp.Diagnostics.AddWarning("Finishing an earlier task instead of paying again", fmt.Sprintf(
+			"KIE accepted task %s for these same arguments in an earlier run that did not complete. This apply "+
+				"finishes that task (waits for it and downloads the image) instead of starting a new paid "+
+				"generation. To pay for a new image instead, change any argument, for example triggers.", taskID))
+		return
 	}
+	if _, err := r.data.spend.plan(); err != nil {
+		resp.Diagnostics.AddError("Spend guard: max_new_images exceeded by this plan", err.Error())
+	}
+}
+
+// planFailedTask replaces an object whose task failed at KIE (an imported failed task), saying so.
+func (r *fluxImageResource) planFailedTask(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, state *fluxImageModel) {
+	detail := "KIE gave no error message"
+	if b, diags := req.Private.GetKey(ctx, privateTaskError); !diags.HasError() && len(b) > 0 {
+		var msg string
+		if json.Unmarshal(b, &msg) == nil && msg != "" {
+			detail = "KIE's error: " + msg
+		}
+	}
+	resp.Diagnostics.AddWarning("The task in state failed: this plan generates a new image", fmt.Sprintf(
+		"Task %s ended with status %s (%s). It produced no image, so this plan replaces it with a new "+
+			"generation (a new paid task). To keep the failed task instead, remove the resource from the "+
+			"configuration or from state (terraform state rm).", state.TaskID.ValueString(), state.Status.ValueString(), detail))
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"), types.StringUnknown())...)
+	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("status"))
 }
 
 // startGeneration sends the one paid request, inside the spend guard.
@@ -296,15 +373,12 @@ func (r *fluxImageResource) startGeneration(ctx context.Context, d *providerData
 	return taskID, nil
 }
 
-// keepPending saves an accepted but unfinished task in state, marked so the next apply resumes it.
-func (r *fluxImageResource) keepPending(ctx context.Context, resp *resource.CreateResponse, plan *fluxImageModel, taskID, summary string, err error) {
-	marker, _ := json.Marshal(map[string]string{"task_id": taskID, "key": plan.resumeKey()})
-	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privatePending, marker)...)
-	resp.Diagnostics.AddError(summary, fmt.Sprintf(
+// keepPending explains an accepted task that did not complete here: it stays in state and in the ledger.
+func keepPending(diags *diag.Diagnostics, taskID, summary string, err error) {
+	diags.AddError(summary, fmt.Sprintf(
 		"Task %s was accepted by KIE (and is paid for) but did not complete here: %s\n\n"+
 			"The task id is kept in state. Run terraform apply again to finish this same task without a new "+
 			"generation, as long as the generation arguments stay the same.", taskID, err))
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
 func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -313,9 +387,8 @@ func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if marker, diags := req.Private.GetKey(ctx, privatePending); !diags.HasError() && len(marker) > 0 && r.data != nil {
-		r.offerForResume(ctx, &state)
-	}
+	marker, _ := req.Private.GetKey(ctx, privateInterrupted)
+	r.data.noteUnfinished(ctx, &state, len(marker) > 0)
 	if state.Status.IsNull() {
 		// Only an import leaves the status unknown: fetch the task once to fill in everything else.
 		d, ok := r.requireData(&resp.Diagnostics)
@@ -334,6 +407,11 @@ func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 			return
 		}
 		state.fillFromImport(task)
+		if task.SuccessFlag.Terminal() && task.SuccessFlag != kie.FlagSuccess {
+			// Kept for the plan, which names KIE's error when it replaces the failed task.
+			msg, _ := json.Marshal(task.ErrorMessage)
+			resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateTaskError, msg)...)
+		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
@@ -349,7 +427,8 @@ func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 	}
 }
 
-// Update only ever touches the local file: every generation argument forces a replacement instead.
+// Update only ever finishes or moves the same image: every generation argument forces a replacement.
+// It waits for an imported task that is still generating, and downloads a missing or moved file.
 func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state fluxImageModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -367,6 +446,17 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 
 	// Carry over what the task produced; the plan holds those as copies of state already.
 	plan.copyComputedFrom(&state)
+	if state.Status.ValueString() != kie.FlagSuccess.String() {
+		d, ok := r.requireData(&resp.Diagnostics)
+		if !ok {
+			return
+		}
+		ctx = d.logContext(ctx)
+		plan.OutputSHA256, plan.OutputSize = types.StringNull(), types.Int64Null()
+		r.finishTask(ctx, d, &plan, false, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
 	oldPath, newPath := state.OutputPath.ValueString(), plan.OutputPath.ValueString()
 	oldIntact := !state.OutputPath.IsNull() && !state.OutputSHA256.IsNull() &&
 		localFileIntact(oldPath, state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64())
@@ -396,6 +486,7 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 			return
 		}
 		plan.OutputSHA256, plan.OutputSize = types.StringValue(res.SHA256), types.Int64Value(res.Size)
+		d.forgetTask(ctx, state.TaskID.ValueString())
 	}
 
 	if oldIntact && oldPath != newPath {
@@ -404,31 +495,24 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// Delete removes the local file the provider wrote; KIE has no delete. timeouts.delete bounds it.
 func (r *fluxImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state fluxImageModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// Delete of a replaced object gets the private state of the plan, not of the object: the plan's
-	// create carries the marker (see carryResumableTask). A GENERATING status covers -refresh=false.
-	marker, _ := req.Private.GetKey(ctx, privatePending)
-	if r.data != nil && (len(marker) > 0 || state.Status.ValueString() == kie.FlagGenerating.String()) {
-		r.offerForResume(ctx, &state)
+	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	// A replaced unfinished object hands its task on to the Create that follows (see flux_image_resume.go).
+	r.data.noteUnfinished(ctx, &state, false)
 	if !state.OutputPath.IsNull() && !state.OutputSHA256.IsNull() {
 		removeOwnedFile(ctx, &resp.Diagnostics, state.OutputPath.ValueString(), state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64())
-	}
-}
-
-// offerForResume hands an interrupted task to a Create with the same arguments in this provider process.
-// Terraform replaces a tainted resource by refreshing it, deleting it and creating it again in one apply,
-// so the image already paid for is finished instead of bought again. Only Creates that failed after KIE
-// accepted the task carry the private marker; an explicit -replace of a finished image does not.
-func (r *fluxImageResource) offerForResume(ctx context.Context, state *fluxImageModel) {
-	if r.data.pool.put(state.resumeKey(), state.TaskID.ValueString()) {
-		tflog.Info(ctx, "an interrupted task is ready to be resumed by a Create with the same arguments",
-			map[string]any{"task_id": state.TaskID.ValueString()})
 	}
 }
 
@@ -447,27 +531,4 @@ func (r *fluxImageResource) requireData(diags *diag.Diagnostics) (*providerData,
 		return nil, false
 	}
 	return r.data, true
-}
-
-// resumeKey identifies the image a configuration asks for: every argument that shapes the image, and
-// triggers. A Create whose key matches an interrupted task's may finish that task instead of paying again.
-func (m *fluxImageModel) resumeKey() string {
-	type keyed struct {
-		Req        kie.GenerateRequest
-		InputImage string
-		Triggers   map[string]string
-	}
-	k := keyed{Req: m.generateRequest(), InputImage: m.InputImageSHA256.ValueString()}
-	k.Req.CallBackURL = "" // the callback does not shape the image
-	if !m.Triggers.IsNull() && !m.Triggers.IsUnknown() {
-		k.Triggers = map[string]string{}
-		for name, v := range m.Triggers.Elements() {
-			if s, ok := v.(types.String); ok {
-				k.Triggers[name] = s.ValueString()
-			}
-		}
-	}
-	b, _ := json.Marshal(k) // maps marshal in sorted key order, so the key is stable
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -41,6 +42,8 @@ var _ provider.Provider = (*kieProvider)(nil)
 type kieProvider struct {
 	version string
 	commit  string
+	// configured is what the last Configure produced, for the protocol-level hooks in NewServer.
+	configured atomic.Pointer[providerData]
 }
 
 // New returns the provider factory used by main and by the acceptance tests.
@@ -275,7 +278,7 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		client: kie.New(apiKey, opts...),
 		apiKey: apiKey,
 		spend:  newSpendGuard(limit),
-		pool:   newResumePool(),
+		resume: newResumeLedger(resumeDir(), baseURL),
 	}
 	if receiver != nil {
 		receiver.handler = kie.NewCallbackHandler(data.client, stringOrEnv(cfg.CallbackReceiver.HMACKey, envCallbackKey, ""))
@@ -283,6 +286,7 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	p.configured.Store(data)
 }
 
 func (p *kieProvider) Resources(context.Context) []func() resource.Resource {

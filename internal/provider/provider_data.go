@@ -16,7 +16,7 @@ type providerData struct {
 	client *kie.Client
 	apiKey string
 	spend  *spendGuard
-	pool   *resumePool
+	resume *resumeLedger
 	// receiver is the callback receiver, nil unless configured.
 	receiver *callbackReceiver
 }
@@ -46,6 +46,7 @@ type spendGuard struct {
 	mu      sync.Mutex
 	limit   int64
 	started int64
+	planned int64
 }
 
 func newSpendGuard(limit int64) *spendGuard { return &spendGuard{limit: limit} }
@@ -64,58 +65,24 @@ func (g *spendGuard) reserve() error {
 	return nil
 }
 
+// plan counts one new paid generation that a plan of this provider instance would start, and refuses it
+// beyond the limit, so that a plan that would exceed max_new_images fails before anything is paid.
+func (g *spendGuard) plan() (int64, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.planned++
+	if g.limit >= 0 && g.planned > g.limit {
+		return g.planned, fmt.Errorf("%w: max_new_images is %d and this plan would start at least %d new paid generations "+
+			"(this image is number %d). Nothing was paid. Raise max_new_images (or KIE_MAX_NEW_IMAGES), or apply "+
+			"fewer images at a time (terraform apply -target=...)", errSpendLimit, g.limit, g.planned, g.planned)
+	}
+	return g.planned, nil
+}
+
 func (g *spendGuard) release() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.started > 0 {
 		g.started--
 	}
-}
-
-// resumePool holds tasks whose Create was interrupted (timeout, Ctrl-C, failed download) after KIE accepted
-// them, until a Create with identical generation arguments takes one back (see offerForResume).
-type resumePool struct {
-	mu    sync.Mutex
-	tasks map[string][]string // generation-argument key → task ids
-}
-
-func newResumePool() *resumePool { return &resumePool{tasks: map[string][]string{}} }
-
-// put offers a task once; it reports whether the task was new to the pool.
-func (p *resumePool) put(key, taskID string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, id := range p.tasks[key] {
-		if id == taskID {
-			return false
-		}
-	}
-	p.tasks[key] = append(p.tasks[key], taskID)
-	return true
-}
-
-// peek reports the task take would return, without taking it.
-func (p *resumePool) peek(key string) (string, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if ids := p.tasks[key]; len(ids) > 0 {
-		return ids[0], true
-	}
-	return "", false
-}
-
-func (p *resumePool) take(key string) (string, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	ids := p.tasks[key]
-	if len(ids) == 0 {
-		return "", false
-	}
-	id := ids[0]
-	if len(ids) == 1 {
-		delete(p.tasks, key)
-	} else {
-		p.tasks[key] = ids[1:]
-	}
-	return id, true
 }

@@ -30,7 +30,18 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
+	// The in-process provider runs in this package's folder, not in the CLI's working directory: keep its
+	// resume ledger out of the source tree. Entries are keyed by each test's own mock URL.
+	ledger, err := os.MkdirTemp("", "kie-resume-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if os.Getenv(envResumeDir) == "" {
+		_ = os.Setenv(envResumeDir, ledger)
+	}
 	code := m.Run()
+	_ = os.RemoveAll(ledger)
 	printFaultSummary()
 	os.Exit(code)
 }
