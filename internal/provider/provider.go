@@ -281,7 +281,9 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		resume: newResumeLedger(resumeDir(), baseURL),
 	}
 	if receiver != nil {
-		receiver.handler = kie.NewCallbackHandler(data.client, stringOrEnv(cfg.CallbackReceiver.HMACKey, envCallbackKey, ""))
+		hmacKey := stringOrEnv(cfg.CallbackReceiver.HMACKey, envCallbackKey, "")
+		receiver.handler = kie.NewCallbackHandler(data.client, hmacKey)
+		receiver.secrets = []string{apiKey, hmacKey}
 		data.receiver = receiver
 	}
 	resp.ResourceData = data
