@@ -24,8 +24,6 @@ const (
 
 	// privateTaskError keeps KIE's error message of an imported failed task for the plan that replaces it.
 	privateTaskError = "task_error"
-	// privateInterrupted marks the object of a Create that failed after KIE accepted its task.
-	privateInterrupted = "interrupted_create"
 )
 
 var (
@@ -142,9 +140,6 @@ func (r *fluxImageResource) Create(ctx context.Context, req resource.CreateReque
 	r.finishTask(ctx, d, &plan, resumed, &resp.Diagnostics)
 	if plan.ID.IsNull() {
 		return // a resumed task KIE does not know: nothing to keep
-	}
-	if resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateInterrupted, []byte("true"))...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -387,8 +382,7 @@ func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	marker, _ := req.Private.GetKey(ctx, privateInterrupted)
-	r.data.noteUnfinished(ctx, &state, len(marker) > 0)
+	r.data.noteUnfinished(ctx, &state)
 	if state.Status.IsNull() {
 		// Only an import leaves the status unknown: fetch the task once to fill in everything else.
 		d, ok := r.requireData(&resp.Diagnostics)
@@ -417,13 +411,14 @@ func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 	}
 
 	// A finished image costs no API call to refresh: only the local file is checked, by size then hash.
-	// resp.State already holds the prior state, so it is only written when the file drifted.
+	// resp.State already holds the prior state, so it is only written when the file drifted. The size
+	// stays: a null hash with a size means "written once, restore it"; both null mean the download never
+	// completed (see fluxImageModel.unfinished).
 	if !state.OutputPath.IsNull() && !state.OutputSHA256.IsNull() &&
 		!localFileIntact(state.OutputPath.ValueString(), state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64()) {
 		tflog.Info(ctx, "local image file is missing or changed; planning a download of the same image",
 			map[string]any{"task_id": state.TaskID.ValueString(), "output_path": state.OutputPath.ValueString()})
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("output_sha256"), types.StringNull())...)
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("output_size"), types.Int64Null())...)
 	}
 }
 
@@ -510,7 +505,7 @@ func (r *fluxImageResource) Delete(ctx context.Context, req resource.DeleteReque
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	// A replaced unfinished object hands its task on to the Create that follows (see flux_image_resume.go).
-	r.data.noteUnfinished(ctx, &state, false)
+	r.data.noteUnfinished(ctx, &state)
 	if !state.OutputPath.IsNull() && !state.OutputSHA256.IsNull() {
 		removeOwnedFile(ctx, &resp.Diagnostics, state.OutputPath.ValueString(), state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64())
 	}

@@ -38,9 +38,6 @@ import (
 //  2. Whenever the provider sees an unfinished task in state — on every plan and apply through
 //     UpgradeResourceState (also with -refresh=false), on refresh (Read) and on Delete — it records it
 //     too, so a machine that never ran the first Create (a CI runner with remote state) learns of it.
-//     A Create that fails after KIE accepted its task also marks its object in private state
-//     (privateInterrupted), which Read sees: that tells a download that never completed apart from a
-//     file that went missing later.
 //  3. A Create whose generation arguments (resumeKey) match a recorded task finishes that task instead of
 //     starting a new generation. Its plan says so in a warning and does not count it against
 //     max_new_images.
@@ -252,10 +249,9 @@ func (m *fluxImageModel) failed() bool {
 }
 
 // unfinished reports whether a stored object holds a task that was accepted but never became an image
-// in state. A task still generating always is; a finished task whose download to output_path never
-// completed only when its Create said so (interruptedCreate), since a file that went missing later looks
-// the same in state and is restored in place, while -replace of it must pay for a new image.
-func (m *fluxImageModel) unfinished(interruptedCreate bool) bool {
+// in state: still generating, or finished at KIE with its download to output_path never completed (no
+// hash and no size; a file that went missing later keeps its size, and is restored in place).
+func (m *fluxImageModel) unfinished() bool {
 	if m.TaskID.IsNull() || m.TaskID.IsUnknown() || m.TaskID.ValueString() == "" {
 		return false
 	}
@@ -263,14 +259,14 @@ func (m *fluxImageModel) unfinished(interruptedCreate bool) bool {
 	case kie.FlagGenerating.String():
 		return true
 	case kie.FlagSuccess.String():
-		return interruptedCreate && !m.OutputPath.IsNull() && m.OutputSHA256.IsNull()
+		return !m.OutputPath.IsNull() && m.OutputSHA256.IsNull() && m.OutputSize.IsNull()
 	}
 	return false
 }
 
 // noteUnfinished records the task of an unfinished object seen in state (Read, Delete).
-func (d *providerData) noteUnfinished(ctx context.Context, m *fluxImageModel, interruptedCreate bool) {
-	if d == nil || d.resume == nil || !m.unfinished(interruptedCreate) {
+func (d *providerData) noteUnfinished(ctx context.Context, m *fluxImageModel) {
+	if d == nil || d.resume == nil || !m.unfinished() {
 		return
 	}
 	d.recordTask(ctx, m.resumeKey(), m.TaskID.ValueString())
@@ -312,7 +308,7 @@ func (d *providerData) noteUnfinishedRaw(ctx context.Context, req *tfprotov6.Upg
 		tflog.Debug(ctx, "stored kie_flux_image not understood; not checked for an unfinished task", map[string]any{"error": err.Error()})
 		return
 	}
-	d.noteUnfinished(ctx, m, false)
+	d.noteUnfinished(ctx, m)
 }
 
 // UpgradeResourceState lets the provider see every stored object before Terraform plans it.
@@ -342,6 +338,7 @@ type storedImage struct {
 	Triggers          map[string]string `json:"triggers"`
 	OutputPath        *string           `json:"output_path"`
 	OutputSHA256      *string           `json:"output_sha256"`
+	OutputSize        *int64            `json:"output_size"`
 }
 
 func modelFromStateJSON(raw []byte) (*fluxImageModel, error) {
@@ -365,6 +362,7 @@ func modelFromStateJSON(raw []byte) (*fluxImageModel, error) {
 		UploadCn:          types.BoolPointerValue(s.UploadCn),
 		OutputPath:        types.StringPointerValue(s.OutputPath),
 		OutputSHA256:      types.StringPointerValue(s.OutputSHA256),
+		OutputSize:        types.Int64PointerValue(s.OutputSize),
 		Triggers:          types.MapNull(types.StringType),
 	}
 	if s.Triggers != nil {

@@ -11,8 +11,9 @@ import (
 )
 
 // The local-file attributes (output_sha256, output_size) keep their recorded value while the file is where
-// state says and intact. Read clears them when the file went missing or changed; then, or when output_path
-// changes, they become unknown, which plans an in-place update that downloads the same image again.
+// state says and intact. Read clears the hash when the file went missing or changed; then, or when
+// output_path changes, both become unknown, which plans an in-place update that downloads the same image
+// again.
 type fileOutcome int
 
 const (
@@ -25,13 +26,14 @@ func planLocalFile(ctx context.Context, plan tfsdk.Plan, state tfsdk.State, stat
 	if state.Raw.IsNull() || plan.Raw.IsNull() {
 		return fileUnknown
 	}
-	var planned, prior types.String
+	var planned, prior, priorSHA types.String
 	plan.GetAttribute(ctx, path.Root("output_path"), &planned)
 	state.GetAttribute(ctx, path.Root("output_path"), &prior)
+	state.GetAttribute(ctx, path.Root("output_sha256"), &priorSHA)
 	switch {
 	case planned.IsNull():
 		return fileNull
-	case planned.IsUnknown() || !planned.Equal(prior) || stateValueNull:
+	case planned.IsUnknown() || !planned.Equal(prior) || stateValueNull || priorSHA.IsNull():
 		return fileUnknown
 	default:
 		return fileKeep

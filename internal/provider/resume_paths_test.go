@@ -1,0 +1,290 @@
+package provider
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
+)
+
+// The paths of "never pay twice" that terraform-plugin-testing cannot script: -refresh=false, saved plans,
+// create_before_destroy, imports of running and failed tasks, and kept tasks that can never finish. Each
+// drives the real CLI (cli_harness_test.go) and counts the tasks the mock created: one per image.
+
+// resumeSetup starts a mock with small images and a harness whose provider keeps its resume ledger in
+// the working directory's .terraform folder, as a real provider process does.
+func resumeSetup(t *testing.T) (*kiemock.Server, *cliHarness) {
+	srv := testMock(t, kiemock.Options{ImageScale: 0.1, Latency: 50 * time.Millisecond})
+	h := newCLIHarness(t)
+	t.Setenv(envResumeDir, "")
+	return srv, h
+}
+
+// newMachine forgets what the provider kept on this machine, as a CI runner that starts from a clean
+// checkout and the remote state would.
+func (h *cliHarness) newMachine() {
+	h.t.Helper()
+	if err := os.RemoveAll(h.path(".terraform/kie")); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// mustFail runs a command that must fail with output matching every pattern.
+func (h *cliHarness) mustFail(patterns []string, args ...string) string {
+	h.t.Helper()
+	out, err := h.run(args...)
+	if err == nil {
+		h.t.Fatalf("%s succeeded, want a failure:\n%s", strings.Join(args, " "), out)
+	}
+	requireOutput(h.t, out, patterns...)
+	return out
+}
+
+// requireOutput fails unless out matches every pattern (regular expressions, with whitespace between
+// words matching line breaks too).
+func requireOutput(t *testing.T, out string, patterns ...string) {
+	t.Helper()
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, p := range patterns {
+		if !regexp.MustCompile(p).MatchString(flat) {
+			t.Fatalf("output does not match %q:\n%s", p, out)
+		}
+	}
+}
+
+// requireOneImage asserts the resource holds the mock's only task, succeeded, with its file written,
+// no temporary file left beside it, and a plan without refresh that changes nothing.
+func requireOneImage(t *testing.T, srv *kiemock.Server, h *cliHarness, addr, file string) {
+	t.Helper()
+	requireCounts(t, srv, postsAre(1), tasksAre(1))
+	tasks := srv.Tasks()
+	if id := h.resourceAttr(addr, "task_id"); len(tasks) != 1 || tasks[0].ID != id {
+		t.Fatalf("state holds task %s, the mock has %+v", id, tasks)
+	}
+	if got := h.resourceAttr(addr, "status"); got != "SUCCESS" {
+		t.Fatalf("status %q", got)
+	}
+	if file != "" {
+		if got, want := h.resourceAttr(addr, "output_sha256"), fileSHA(t, h.path(file)); got != want {
+			t.Fatalf("output_sha256 %s, file has %s", got, want)
+		}
+		if tmp := tempFiles(filepath.Dir(h.path(file))); len(tmp) > 0 {
+			t.Fatalf("temporary files left: %v", tmp)
+		}
+	}
+	if code, out := h.planExitCode("-refresh=false"); code != 0 {
+		t.Fatalf("plan after finishing the image shows changes:\n%s", out)
+	}
+	requireCounts(t, srv, postsAre(1), tasksAre(1))
+}
+
+const resumeAddr = "kie_flux_image.kept"
+
+func keptImage(extra string) string {
+	return `
+resource "kie_flux_image" "kept" {
+  prompt        = "a lighthouse in fog"
+  output_format = "png"
+  output_path   = "out/kept.png"
+` + extra + `
+}
+`
+}
+
+// Path 1: the download fails after KIE finished the task; the retry runs with -refresh=false (and on a
+// fresh machine, where only the state knows the task).
+func TestAccResume_downloadFailedThenNoRefresh(t *testing.T) {
+	for _, fresh := range []bool{false, true} {
+		name := map[bool]string{false: "same-machine", true: "fresh-machine"}[fresh]
+		t.Run(name, func(t *testing.T) {
+			srv, h := resumeSetup(t)
+			h.write("main.tf", cliConfig(srv, keptImage("  timeouts {\n    create = \"3s\"\n  }")))
+			srv.InjectFault(kiemock.Fault{Endpoint: kiemock.EndpointFile, Kind: kiemock.FaultStatus, Status: 503, Times: -1})
+			h.mustFail([]string{"Downloading the image failed", taskIDPattern, "Run terraform apply again"},
+				"apply", "-auto-approve", "-input=false")
+			srv.ClearFaults()
+			if fresh {
+				h.newMachine()
+			}
+			out := h.mustRun("apply", "-auto-approve", "-input=false", "-refresh=false")
+			requireOutput(t, out, "Finishing an earlier task instead of paying again")
+			requireOneImage(t, srv, h, resumeAddr, "out/kept.png")
+		})
+	}
+}
+
+// Path 2: create_before_destroy, a create timeout, then a plain apply — and the same without refresh
+// on a fresh machine, and a plan saved by one command and applied by another.
+func TestAccResume_timeoutThenEveryApplyPath(t *testing.T) {
+	cases := []struct {
+		name  string
+		cbd   bool
+		fresh bool
+		apply func(h *cliHarness) string
+	}{
+		{"plain-apply", false, false, func(h *cliHarness) string { return h.mustRun("apply", "-auto-approve", "-input=false") }},
+		{"create-before-destroy", true, false, func(h *cliHarness) string { return h.mustRun("apply", "-auto-approve", "-input=false") }},
+		{"create-before-destroy-no-refresh-fresh-machine", true, true, func(h *cliHarness) string {
+			return h.mustRun("apply", "-auto-approve", "-input=false", "-refresh=false")
+		}},
+		{"saved-plan-fresh-machine", false, true, func(h *cliHarness) string {
+			out := h.mustRun("plan", "-input=false", "-out=tfplan")
+			return out + h.mustRun("apply", "-input=false", "tfplan")
+		}},
+		{"saved-plan-create-before-destroy-no-refresh", true, false, func(h *cliHarness) string {
+			out := h.mustRun("plan", "-input=false", "-refresh=false", "-out=tfplan")
+			return out + h.mustRun("apply", "-input=false", "tfplan")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, h := resumeSetup(t)
+			extra := "  timeouts {\n    create = \"1s\"\n  }"
+			if tc.cbd {
+				extra += "\n  lifecycle {\n    create_before_destroy = true\n  }"
+			}
+			cfg := strings.Replace(keptImage(extra), "a lighthouse in fog", "[mock:latency=3s] a lighthouse in fog", 1)
+			h.write("main.tf", cliConfig(srv, cfg))
+			h.mustFail([]string{"Waiting for the image did not finish", taskIDPattern, "is paid for"},
+				"apply", "-auto-approve", "-input=false")
+			requireCounts(t, srv, postsAre(1))
+			if tc.fresh {
+				h.newMachine()
+			}
+			// The task is still generating: the apply waits for it (within a longer timeout) instead of
+			// paying again.
+			h.write("main.tf", cliConfig(srv, strings.Replace(cfg, `create = "1s"`, `create = "30s"`, 1)))
+			requireOutput(t, tc.apply(h), "Finishing an earlier task instead of paying again", taskIDPattern)
+			requireOneImage(t, srv, h, resumeAddr, "out/kept.png")
+		})
+	}
+}
+
+// postTask starts a task straight through the mock's API, as a script outside Terraform would, without
+// waiting for it.
+func postTask(t *testing.T, srv *kiemock.Server, body map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/api/v1/flux/kontext/generate", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testAPIKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Code int `json:"code"`
+		Data struct {
+			TaskID string `json:"taskId"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || env.Code != 200 || env.Data.TaskID == "" {
+		t.Fatalf("generate failed: code %d, err %v", env.Code, err)
+	}
+	return env.Data.TaskID
+}
+
+// Path 3: an import of a task that is still generating waits for it on the next apply and downloads
+// the image, without a new task — by import command and by import block.
+func TestAccResume_importRunningTaskFinishesIt(t *testing.T) {
+	for _, how := range []string{"command", "block"} {
+		t.Run(how, func(t *testing.T) {
+			srv, h := resumeSetup(t)
+			prompt := "[mock:latency=3s] a lighthouse in fog"
+			id := postTask(t, srv, map[string]any{"prompt": prompt, "outputFormat": "png"})
+			cfg := strings.Replace(keptImage(""), "a lighthouse in fog", prompt, 1)
+			if how == "block" {
+				cfg += "\nimport {\n  to = " + resumeAddr + "\n  id = \"" + id + "\"\n}\n"
+				h.write("main.tf", cliConfig(srv, cfg))
+			} else {
+				h.write("main.tf", cliConfig(srv, cfg))
+				h.mustRun("import", "-input=false", resumeAddr, id)
+				if got := h.resourceAttr(resumeAddr, "status"); got != "GENERATING" {
+					t.Fatalf("imported status %q, want GENERATING", got)
+				}
+			}
+			out := h.mustRun("apply", "-auto-approve", "-input=false")
+			if strings.Contains(out, "expired") || strings.Contains(out, "-replace") {
+				t.Fatalf("the apply speaks of expired links or replacing:\n%s", out)
+			}
+			requireOneImage(t, srv, h, resumeAddr, "out/kept.png")
+		})
+	}
+}
+
+// Path 4: an import of a task that failed at KIE is not a silent no-op: the plan names the task and
+// KIE's error and plans a new generation, visibly.
+func TestAccResume_importFailedTaskPlansNewImage(t *testing.T) {
+	srv, h := resumeSetup(t)
+	prompt := "[mock:generate-fail] a lighthouse in fog"
+	id := postTask(t, srv, map[string]any{"prompt": prompt, "outputFormat": "png"})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if task, ok := srv.Task(id); ok && task.SuccessFlag == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s did not fail", id)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.write("main.tf", cliConfig(srv, strings.Replace(keptImage(""), "a lighthouse in fog", prompt, 1)))
+	h.mustRun("import", "-input=false", resumeAddr, id)
+	code, out := h.planExitCode()
+	if code != 2 {
+		t.Fatalf("plan after importing a failed task shows no change:\n%s", out)
+	}
+	requireOutput(t, out, "The task in state failed", id, "GENERATE_FAILED", "generation failed",
+		"new paid task", "must be replaced", "1 to add, 0 to change, 1 to destroy")
+	requireCounts(t, srv, postsAre(1), tasksAre(1))
+}
+
+// A kept task that KIE no longer knows (404) is given up with an error that says so; the next apply
+// generates anew. One the key cannot read (403) says how to proceed, and a change of triggers then
+// pays for a new image.
+func TestAccResume_keptTaskThatCanNeverFinish(t *testing.T) {
+	for _, status := range []int{404, 403} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			srv, h := resumeSetup(t)
+			cfg := strings.Replace(keptImage("  timeouts {\n    create = \"1s\"\n  }"), "a lighthouse in fog", "[mock:latency=2s] a lighthouse in fog", 1)
+			h.write("main.tf", cliConfig(srv, cfg))
+			h.mustFail([]string{"Waiting for the image did not finish"}, "apply", "-auto-approve", "-input=false")
+			srv.InjectFault(kiemock.Fault{Endpoint: kiemock.EndpointRecordInfo, Kind: kiemock.FaultStatus, Status: status, Times: -1})
+			first := srv.Tasks()[0].ID
+			if status == 404 {
+				h.mustFail([]string{"Kept task unknown to KIE", first, "next terraform apply starts a new generation"},
+					"apply", "-auto-approve", "-input=false")
+			} else {
+				h.mustFail([]string{"Kept task not readable with this API key", first, "triggers"},
+					"apply", "-auto-approve", "-input=false")
+				// Not given up on its own: the same apply fails the same way, and nothing is paid.
+				h.mustFail([]string{"Kept task not readable with this API key"}, "apply", "-auto-approve", "-input=false")
+				cfg = strings.Replace(cfg, "timeouts", "triggers = { attempt = \"2\" }\n  timeouts", 1)
+			}
+			requireCounts(t, srv, postsAre(1))
+			srv.ClearFaults()
+			h.write("main.tf", cliConfig(srv, strings.Replace(cfg, `create = "1s"`, `create = "30s"`, 1)))
+			h.mustRun("apply", "-auto-approve", "-input=false")
+			requireCounts(t, srv, postsAre(2), tasksAre(2))
+			if got := h.resourceAttr(resumeAddr, "task_id"); got == first {
+				t.Fatalf("state still holds the task that can never finish")
+			}
+			if got := h.resourceAttr(resumeAddr, "status"); got != "SUCCESS" {
+				t.Fatalf("status %q", got)
+			}
+		})
+	}
+}
