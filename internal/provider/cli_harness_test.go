@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,6 +138,14 @@ func (h *cliHarness) setenv(name, value string) { h.env = append(h.env, name+"="
 // (an *exec.ExitError for a non-zero exit); use exitCode to read it.
 func (h *cliHarness) run(args ...string) (string, error) {
 	h.t.Helper()
+	_, combined, err := h.exec(args)
+	return combined, err
+}
+
+// exec runs one command as run describes and returns its stdout alone as well (what -json commands
+// print, without the warnings and logs that go to stderr) and the combined output.
+func (h *cliHarness) exec(args []string) (stdout, combined string, err error) {
+	h.t.Helper()
 	if len(args) == 0 {
 		h.t.Fatal("run: no subcommand")
 	}
@@ -156,15 +166,46 @@ func (h *cliHarness) run(args ...string) (string, error) {
 	cmd.Dir = h.dir
 	cmd.Env = append(append([]string{}, h.env...), "TF_REATTACH_PROVIDERS="+reattach)
 	cmd.WaitDelay = 10 * time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// Two copying goroutines write to out when stdout and stderr differ.
+	var out lockedBuffer
+	var stdoutOnly bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, &stdoutOnly), &out
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	h.t.Logf("%s %s (%s, exit %d)", filepath.Base(h.bin), strings.Join(full, " "), time.Since(start).Round(time.Millisecond), exitCode(err))
 	if ctx.Err() != nil {
 		h.t.Fatalf("%s %s did not finish within %s:\n%s", filepath.Base(h.bin), strings.Join(full, " "), cliCommandTimeout, out.String())
 	}
-	return out.String(), err
+	return stdoutOnly.String(), out.String(), err
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// mustJSON runs a command that prints JSON on stdout, fails the test when it fails, and decodes it.
+func (h *cliHarness) mustJSON(v any, args ...string) {
+	h.t.Helper()
+	stdout, combined, err := h.exec(args)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v\n%s", filepath.Base(h.bin), strings.Join(args, " "), err, combined)
+	}
+	if err := json.Unmarshal([]byte(stdout), v); err != nil {
+		h.t.Fatalf("%s %s: decoding its output: %v\n%s", filepath.Base(h.bin), strings.Join(args, " "), err, combined)
+	}
 }
 
 // withNoColor inserts -no-color after the subcommand (after "state x" for state subcommands).
@@ -267,22 +308,16 @@ func (h *cliHarness) serve() (string, func()) {
 // state returns the state as "show -json" describes it.
 func (h *cliHarness) state() *tfjson.State {
 	h.t.Helper()
-	out := h.mustRun("show", "-json")
 	var s tfjson.State
-	if err := json.Unmarshal([]byte(out), &s); err != nil {
-		h.t.Fatalf("show -json: %v\n%s", err, out)
-	}
+	h.mustJSON(&s, "show", "-json")
 	return &s
 }
 
 // planJSON returns a saved plan as "show -json planfile" describes it.
 func (h *cliHarness) planJSON(planfile string) *tfjson.Plan {
 	h.t.Helper()
-	out := h.mustRun("show", "-json", planfile)
 	var p tfjson.Plan
-	if err := json.Unmarshal([]byte(out), &p); err != nil {
-		h.t.Fatalf("show -json %s: %v\n%s", planfile, err, out)
-	}
+	h.mustJSON(&p, "show", "-json", planfile)
 	return &p
 }
 
