@@ -2,7 +2,6 @@ package provider
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
@@ -163,20 +161,5 @@ func writeTestImage(t *testing.T, p, format string, seed uint8) {
 	}
 	if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// expectCreates asserts how many resources a plan creates (including replacements).
-type expectCreates int
-
-func (n expectCreates) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	got := 0
-	for _, rc := range req.Plan.ResourceChanges {
-		if rc.Change.Actions.Create() || rc.Change.Actions.Replace() {
-			got++
-		}
-	}
-	if got != int(n) {
-		resp.Error = fmt.Errorf("plan creates %d resources, want %d", got, int(n))
 	}
 }

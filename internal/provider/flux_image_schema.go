@@ -198,12 +198,14 @@ func fluxImageSchema(ctx context.Context) schema.Schema {
 				PlanModifiers:       keep,
 			},
 			"output_sha256": schema.StringAttribute{
-				MarkdownDescription: "Hex SHA-256 of the file at `output_path`; null without `output_path`.",
+				MarkdownDescription: "Hex SHA-256 of the file at `output_path`; null without `output_path`, and when " +
+					"the file went missing or changed (the next apply restores it).",
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{localFileString()},
 			},
 			"output_size": schema.Int64Attribute{
-				MarkdownDescription: "Size in bytes of the file at `output_path`; null without `output_path`.",
+				MarkdownDescription: "Size in bytes of the image file the provider wrote at `output_path`; null without " +
+					"`output_path` and until a download completed.",
 				Computed:            true,
 				PlanModifiers:       []planmodifier.Int64{localFileInt64()},
 			},

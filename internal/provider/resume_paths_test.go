@@ -158,8 +158,9 @@ func TestAccResume_timeoutThenEveryApplyPath(t *testing.T) {
 				h.newMachine()
 			}
 			// The task is still generating: the apply waits for it (within a longer timeout) instead of
-			// paying again.
-			h.write("main.tf", cliConfig(srv, strings.Replace(cfg, `create = "1s"`, `create = "30s"`, 1)))
+			// paying again, so even a spend cap of zero lets it through.
+			h.write("main.tf", cliRequiredProviders+providerBlock(srv, "max_new_images = 0")+
+				strings.Replace(cfg, `create = "1s"`, `create = "30s"`, 1))
 			requireOutput(t, tc.apply(h), "Finishing an earlier task instead of paying again", taskIDPattern)
 			requireOneImage(t, srv, h, resumeAddr, "out/kept.png")
 		})
@@ -286,5 +287,23 @@ func TestAccResume_keptTaskThatCanNeverFinish(t *testing.T) {
 				t.Fatalf("status %q", got)
 			}
 		})
+	}
+}
+
+// Path 5, at apply time: the plan-time cap cannot see a limit set only when a saved plan is applied
+// (KIE_MAX_NEW_IMAGES in the apply's environment); the apply still refuses beyond it, before paying.
+func TestAccSpendGuard_savedPlanAppliedUnderALowerLimit(t *testing.T) {
+	srv, h := resumeSetup(t)
+	h.write("main.tf", cliConfig(srv, `
+resource "kie_flux_image" "batch" {
+  count  = 3
+  prompt = "a tile ${count.index}"
+}
+`))
+	h.mustRun("plan", "-input=false", "-out=tfplan")
+	t.Setenv(envMaxNewImages, "1")
+	h.mustFail([]string{"max_new_images", "is 1"}, "apply", "-input=false", "tfplan")
+	if n := srv.Stats().GenerateRequests; n > 1 {
+		t.Fatalf("with KIE_MAX_NEW_IMAGES=1 at apply the mock got %d generate POSTs", n)
 	}
 }
