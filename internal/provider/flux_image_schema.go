@@ -200,14 +200,14 @@ func fluxImageSchema(ctx context.Context) schema.Schema {
 			"output_sha256": schema.StringAttribute{
 				MarkdownDescription: "Hex SHA-256 of the file at `output_path`; null without `output_path`, and when " +
 					"the file went missing or changed (the next apply restores it).",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{localFileString()},
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{localFileString()},
 			},
 			"output_size": schema.Int64Attribute{
 				MarkdownDescription: "Size in bytes of the image file the provider wrote at `output_path`; null without " +
 					"`output_path` and until a download completed.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.Int64{localFileInt64()},
+				Computed:      true,
+				PlanModifiers: []planmodifier.Int64{localFileInt64()},
 			},
 		},
 		Blocks: map[string]schema.Block{
