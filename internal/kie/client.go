@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // ErrMissingAPIKey is returned by every API call of a client built without a key.
@@ -40,6 +38,20 @@ type Logger interface {
 	Debug(ctx context.Context, msg string, fields map[string]any)
 }
 
+// InfoLogger is a Logger that also takes records a user should see without debug logging: why a
+// generation is waiting (KIE refused it for now). Through a plain Logger they are debug records.
+type InfoLogger interface {
+	Info(ctx context.Context, msg string, fields map[string]any)
+}
+
+func (c *Client) info(ctx context.Context, msg string, fields map[string]any) {
+	if l, ok := c.logger.(InfoLogger); ok {
+		l.Info(ctx, msg, fields)
+		return
+	}
+	c.logger.Debug(ctx, msg, fields)
+}
+
 // Clock is the time source of the waiter, the backoff and the rate limiters.
 type Clock interface {
 	Now() time.Time
@@ -52,6 +64,9 @@ type RetryPolicy struct {
 	MaxDelay      time.Duration // backoff cap, default 30s
 	MaxAttempts   int           // attempts per call including the first, default 5
 	MaxRetryAfter time.Duration // cap on a server's Retry-After, default 60s
+	// RefusedFor is how long a generation that KIE refuses for now (429, 455) is retried when the
+	// context has no deadline, default 15m. With a deadline, it is retried until the deadline.
+	RefusedFor time.Duration
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
@@ -69,6 +84,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.MaxRetryAfter <= 0 {
 		p.MaxRetryAfter = 60 * time.Second
+	}
+	if p.RefusedFor <= 0 {
+		p.RefusedFor = 15 * time.Minute
 	}
 	return p
 }
@@ -91,8 +109,8 @@ type Client struct {
 	clock          Clock
 	retry          RetryPolicy
 
-	create *gate
-	query  *gate
+	create *slidingWindow
+	query  *queryGate
 
 	firstPoll    time.Duration // wait before a task's first status query
 	callbackPoll time.Duration // with a callback receiver: the safety-net poll interval
@@ -136,9 +154,8 @@ func New(apiKey string, opts ...Option) *Client {
 		c.hc = &http.Client{Transport: defaultTransport()}
 	}
 	c.hc = c.guardRedirects(c.hc)
-	c.create = newGate(rate.Every(c.createPer/time.Duration(c.createN)), c.createN, false)
-	c.create.window = newSlidingWindow(c.createN, c.createPer)
-	c.query = newGate(rate.Limit(c.queryRate), 1, true)
+	c.create = newSlidingWindow(c.createN, c.createPer)
+	c.query = newQueryGate(c.queryRate)
 	return c
 }
 
@@ -221,7 +238,8 @@ func WithCallbackPolling(interval time.Duration) Option {
 }
 
 // WithCreateLimit allows n generate requests per period (default 20 per 10s), shared by all
-// Generate calls of the client.
+// Generate calls of the client. It is a ceiling: after a rate limit the client creates less and wins
+// its rate back as KIE accepts requests again.
 func WithCreateLimit(n int, per time.Duration) Option {
 	return func(c *Client) {
 		if n > 0 && per > 0 {
@@ -231,6 +249,7 @@ func WithCreateLimit(n int, per time.Duration) Option {
 }
 
 // WithQueryRate sets the status queries per second (default 10), shared by all queries of the client.
+// It is a ceiling, like WithCreateLimit's.
 func WithQueryRate(perSecond float64) Option {
 	return func(c *Client) {
 		if perSecond > 0 {
@@ -248,7 +267,7 @@ func WithMaxDownloadBytes(n int64) Option {
 	}
 }
 
-// WithLogger sets the debug logger (default: none).
+// WithLogger sets the logger (default: none).
 func WithLogger(l Logger) Option {
 	return func(c *Client) {
 		if l != nil {

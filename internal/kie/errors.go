@@ -138,6 +138,38 @@ func IsValidation(err error) bool {
 	return ok && (c == 400 || c == 422)
 }
 
+// RefusedError is a generation request that KIE refused for now (429 rate limited, 455 maintenance)
+// every time it was sent, until the caller's time ran out. Nothing was created or charged.
+type RefusedError struct {
+	Refusals int           // how many times KIE refused the request
+	Waited   time.Duration // from the first attempt until giving up
+	Last     error         // the last refusal, an *APIError
+	Cause    error         // the context's error when it ended a wait, else nil (no time for another attempt)
+}
+
+func (e *RefusedError) Error() string {
+	times := "once"
+	if e.Refusals != 1 {
+		times = fmt.Sprintf("%d times", e.Refusals)
+	}
+	why := "no time was left for another attempt"
+	if e.Cause != nil {
+		why = fmt.Sprintf("the wait for another attempt ended: %v", e.Cause)
+	}
+	return fmt.Sprintf("kie generate: KIE refused the request %s over %s and %s; no task was created; last answer: %v",
+		times, roundDuration(e.Waited), why, e.Last)
+}
+
+func (e *RefusedError) Unwrap() []error {
+	var errs []error
+	for _, err := range []error{e.Last, e.Cause} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
 // UncertainCreateError means a generate request may or may not have created a paid task.
 type UncertainCreateError struct {
 	Err error

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -31,7 +32,9 @@ type GenerateRequest struct {
 //
 // The API has no idempotency key, so a request is repeated only when it provably was not accepted:
 // the connection was never made, or the API answered 429 or 455. Any other failure after the request
-// may have reached the API returns an *UncertainCreateError and is not repeated.
+// may have reached the API returns an *UncertainCreateError and is not repeated. A refused request
+// costs nothing, so it is repeated until ctx's deadline (RetryPolicy.RefusedFor without one), after
+// the server's Retry-After when it sends one; when time runs out the error is a *RefusedError.
 func (c *Client) Generate(ctx context.Context, req GenerateRequest) (string, error) {
 	if c.apiKey == "" {
 		return "", ErrMissingAPIKey
@@ -48,42 +51,107 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest) (string, err
 	cl := &call{op: "generate", method: http.MethodPost, base: c.baseURL, path: "/api/v1/flux/kontext/generate",
 		body: bytes.TrimSpace(buf.Bytes())}
 
-	var taskID string
-	retry := func(cls failClass) bool { return cls == failNotSent || cls == failRefused }
-	err := c.retryLoop(ctx, "kie generate", retry, func(n int) (failClass, time.Duration, error) {
-		settle, err := c.create.admit(ctx, c.clock)
+	start := c.clock.Now()
+	budget := c.retry.RefusedFor
+	if dl, ok := ctx.Deadline(); ok {
+		budget = time.Until(dl)
+	}
+	refused := &RefusedError{}
+	giveUp := func(cause error) error {
+		refused.Waited, refused.Cause = c.clock.Now().Sub(start), cause
+		return refused
+	}
+	notSent := 0
+	for n := 1; ; n++ {
+		tk, err := c.create.admit(ctx, c.clock)
 		if err != nil {
-			return failCanceled, 0, fmt.Errorf("kie generate: waiting for the create rate limit: %w", err)
+			if refused.Refusals > 0 {
+				return "", giveUp(err)
+			}
+			return "", fmt.Errorf("kie generate: waiting for the create rate limit: %w", err)
 		}
 		ans, cls, retryAfter, err := c.send(ctx, cl, n)
-		settle() // the API counted the request by the time its answer (or the failure) arrived
+		// The API counted the request by the time its answer (or the failure) arrived.
+		tk.settle(c.clock.Now())
 		switch {
-		case err != nil && cls == failTransient:
-			return cls, 0, &UncertainCreateError{Err: err}
-		case err != nil && cls == failNotSent:
-			return cls, 0, fmt.Errorf("%w (the request never reached the API: no task was created)", err)
-		case err != nil:
-			if cls == failRefused {
-				c.create.penalize(c.clock.Now(), cmp.Or(retryAfter, c.retry.BaseDelay))
+		case err == nil:
+			c.create.accepted(c.clock.Now())
+			return c.taskIDOf(cl, ans)
+		case cls == failTransient:
+			return "", &UncertainCreateError{Err: err}
+		case cls == failNotSent:
+			err = fmt.Errorf("%w (the request never reached the API: no task was created)", err)
+			if notSent++; notSent >= c.retry.MaxAttempts {
+				return "", fmt.Errorf("giving up after %d attempts: %w", notSent, err)
 			}
-			return cls, retryAfter, err
-		}
-		var data struct {
-			TaskID json.RawMessage `json:"taskId"`
-		}
-		if derr := c.decodeData(cl, ans, &data); derr != nil {
-			return failTransient, 0, &UncertainCreateError{Err: derr}
-		}
-		taskID = strings.TrimSpace(rawString(data.TaskID))
-		if taskID == "" {
-			return failTransient, 0, &UncertainCreateError{
-				Err: c.malformed(cl, ans.status, ans.env.Data, "the answer has no task id"),
+			if serr := sleep(ctx, c.clock, c.retry.backoff(notSent, 0)); serr != nil {
+				return "", fmt.Errorf("kie generate: %w while waiting to retry; last error: %w", serr, err)
 			}
+		case cls == failRefused:
+			refused.Refusals++
+			refused.Last = err
+			now := c.clock.Now()
+			code, _ := apiErrorCode(err)
+			cut := c.create.refused(now, tk, code == 429, cmp.Or(retryAfter, c.retry.BaseDelay))
+			delay := c.refusedDelay(refused.Refusals, retryAfter)
+			waited := now.Sub(start)
+			if waited+delay >= budget {
+				return "", giveUp(nil)
+			}
+			fields := map[string]any{
+				"reason":      codeMeaning(code),
+				"code":        code,
+				"refusals":    refused.Refusals,
+				"waited":      roundDuration(waited).String(),
+				"retry_in":    roundDuration(delay).String(),
+				"create_rate": fmt.Sprintf("%.1f per %s", c.create.rate(), c.createPer),
+			}
+			if cut {
+				fields["create_rate_lowered"] = true
+			}
+			c.info(ctx, "KIE refused the generation request for now (nothing was created); retrying", fields)
+			if serr := sleep(ctx, c.clock, delay); serr != nil {
+				return "", giveUp(serr)
+			}
+		case cls == failCanceled && refused.Refusals > 0:
+			return "", giveUp(err)
+		default:
+			return "", err
 		}
-		return failNone, 0, nil
-	})
-	if err != nil {
-		return "", err
+	}
+}
+
+// taskIDOf reads the task id of an accepted generate request; an answer without one is uncertain.
+func (c *Client) taskIDOf(cl *call, ans *answer) (string, error) {
+	var data struct {
+		TaskID json.RawMessage `json:"taskId"`
+	}
+	if derr := c.decodeData(cl, ans, &data); derr != nil {
+		return "", &UncertainCreateError{Err: derr}
+	}
+	taskID := strings.TrimSpace(rawString(data.TaskID))
+	if taskID == "" {
+		return "", &UncertainCreateError{Err: c.malformed(cl, ans.status, ans.env.Data, "the answer has no task id")}
 	}
 	return taskID, nil
+}
+
+// refusedDelay is how long a refused generation waits before its next attempt: the server's
+// Retry-After plus up to a fifth more, so that the callers it turned away together do not return
+// together; without one, the exponential backoff, but never more than one create window, by which
+// time every request that filled KIE's window has left it.
+func (c *Client) refusedDelay(refusals int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		ra := min(retryAfter, c.retry.MaxRetryAfter)
+		return ra + rand.N(ra/5+1)
+	}
+	return min(c.retry.backoff(refusals, 0), c.createPer)
+}
+
+// roundDuration keeps durations in logs and errors readable.
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
 }

@@ -82,8 +82,9 @@ func TestGenerateRetryRules(t *testing.T) {
 			steps:     []http.HandlerFunc{reply(429, `{"code":429,"msg":"too many"}`, "Retry-After", "2"), okTask("t1")},
 			wantPosts: 2, wantID: "t1",
 			check: func(t *testing.T, _ error, clk *fakeClock) {
-				if !slices.Contains(clk.Sleeps(), 2*time.Second) {
-					t.Errorf("no 2s wait in %v", clk.Sleeps())
+				// Never sooner than asked, and up to a fifth later so that refused callers spread out.
+				if !slices.ContainsFunc(clk.Sleeps(), func(d time.Duration) bool { return d >= 2*time.Second && d <= 2400*time.Millisecond }) {
+					t.Errorf("no wait of 2-2.4s in %v", clk.Sleeps())
 				}
 			},
 		},
@@ -102,17 +103,20 @@ func TestGenerateRetryRules(t *testing.T) {
 			steps:     []http.HandlerFunc{reply(429, "", "Retry-After", "86400"), okTask("t4")},
 			wantPosts: 2, wantID: "t4",
 			check: func(t *testing.T, _ error, clk *fakeClock) {
-				if s := clk.Sleeps(); slices.Max(s) > 60*time.Second {
+				if s := clk.Sleeps(); slices.Max(s) > 72*time.Second {
 					t.Errorf("waited %v", s)
 				}
 			},
 		},
 		{
-			name:      "429 until attempts run out is a plain rate-limit error",
-			steps:     []http.HandlerFunc{reply(429, `{"code":429,"msg":"slow down"}`)},
-			wantPosts: 4,
+			name:  "429 until the time runs out is a refusal that says how often and how long",
+			steps: []http.HandlerFunc{reply(429, `{"code":429,"msg":"slow down"}`, "Retry-After", "40")},
+			// Attempts at 0 s, 40-48 s and 80-96 s: a fourth would come after fastRetry's 2 minutes.
+			wantPosts: 3,
 			check: func(t *testing.T, err error, _ *fakeClock) {
-				if !IsRateLimited(err) || !strings.Contains(err.Error(), "giving up after 4 attempts") {
+				var re *RefusedError
+				if !IsRateLimited(err) || !errors.As(err, &re) || re.Refusals != 3 ||
+					!strings.Contains(err.Error(), "KIE refused the request 3 times over 1m") {
 					t.Errorf("got %v", err)
 				}
 			},

@@ -61,6 +61,12 @@ func (l *logRecorder) Debug(_ context.Context, msg string, fields map[string]any
 	l.entries = append(l.entries, fmt.Sprintf("%s %v", msg, fields))
 }
 
+func (l *logRecorder) Info(_ context.Context, msg string, fields map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, fmt.Sprintf("INFO %s %v", msg, fields))
+}
+
 func (l *logRecorder) All() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -69,7 +75,7 @@ func (l *logRecorder) All() string {
 
 // fastRetry keeps retries quick in tests.
 func fastRetry() RetryPolicy {
-	return RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, MaxAttempts: 4}
+	return RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, MaxAttempts: 4, RefusedFor: 2 * time.Minute}
 }
 
 func newTestClient(baseURL string, opts ...Option) *Client {

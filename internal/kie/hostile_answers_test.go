@@ -115,9 +115,12 @@ func longestKeyPart(s, key string) int {
 func TestRefusedForNowAfterRetries(t *testing.T) {
 	for _, code := range []int{429, 455} {
 		srv := newScriptServer(t, env(code, "busy", "null"))
-		_, err := newTestClient(srv.URL).Generate(context.Background(), GenerateRequest{Prompt: "p"})
+		p := fastRetry()
+		p.RefusedFor = 20 * time.Millisecond
+		_, err := newTestClient(srv.URL, WithRetryPolicy(p)).Generate(context.Background(), GenerateRequest{Prompt: "p"})
 		var uncertain *UncertainCreateError
-		if !IsRefusedForNow(err) || errors.As(err, &uncertain) || srv.Count() != fastRetry().MaxAttempts {
+		var refused *RefusedError
+		if !IsRefusedForNow(err) || errors.As(err, &uncertain) || !errors.As(err, &refused) || srv.Count() != refused.Refusals {
 			t.Errorf("code %d: refused %v, %d requests: %v", code, IsRefusedForNow(err), srv.Count(), err)
 		}
 	}

@@ -67,8 +67,8 @@ func TestRateLimitedQuerySlowsWholeClient(t *testing.T) {
 	if _, err := c.GetTask(context.Background(), "a"); !IsRateLimited(err) {
 		t.Fatalf("first query: %v", err)
 	}
-	if got := c.query.lim.Limit(); got >= 10 {
-		t.Errorf("rate after a 429 = %v, want lowered", got)
+	if got := c.query.rate(); got != 5 {
+		t.Errorf("rate after a 429 = %v, want halved to 5", got)
 	}
 	before := len(clk.Sleeps())
 	// Another caller, which never saw the 429 itself, must wait out the Retry-After too.
@@ -82,24 +82,33 @@ func TestRateLimitedQuerySlowsWholeClient(t *testing.T) {
 	if waited < 7*time.Second {
 		t.Errorf("second caller waited %v, want at least the 7s Retry-After", waited)
 	}
-	for range 20 {
+	// The rate comes back gradually: answered queries add to it, not restore it at once.
+	for range 5 {
 		if _, err := c.GetTask(context.Background(), "b"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := c.query.lim.Limit(); got != 10 {
-		t.Errorf("rate after successes = %v, want back to 10", got)
+	if got := c.query.rate(); got <= 5 || got >= 7 {
+		t.Errorf("rate after 6 answered queries = %v, want between 5 and 7", got)
+	}
+	for range 40 {
+		if _, err := c.GetTask(context.Background(), "b"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.query.rate(); got != 10 {
+		t.Errorf("rate after 46 answered queries = %v, want back to the configured 10", got)
 	}
 }
 
-func TestGateCancelReturnsContextError(t *testing.T) {
-	g := newGate(rate.Every(time.Hour), 1, false)
+func TestQueryGateCancelReturnsContextError(t *testing.T) {
+	g := newQueryGate(float64(rate.Every(time.Hour)))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if err := g.wait(ctx, realClock{}); err != nil {
+	if _, err := g.admit(ctx, realClock{}); err != nil {
 		t.Fatalf("first token: %v", err)
 	}
-	if err := g.wait(ctx, realClock{}); err != context.DeadlineExceeded {
+	if _, err := g.admit(ctx, realClock{}); err != context.DeadlineExceeded {
 		t.Fatalf("second token: %v", err)
 	}
 }

@@ -73,17 +73,19 @@ func (c *Client) GetTask(ctx context.Context, taskID string) (*Task, error) {
 		query: url.Values{"taskId": {taskID}}, taskID: taskID}
 	var task *Task
 	err := c.retryLoop(ctx, c.what(cl), retryIdempotent, func(n int) (failClass, time.Duration, error) {
-		if err := c.query.wait(ctx, c.clock); err != nil {
+		admitted, err := c.query.admit(ctx, c.clock)
+		if err != nil {
 			return failCanceled, 0, fmt.Errorf("%s: waiting for the query rate limit: %w", c.what(cl), err)
 		}
 		ans, cls, retryAfter, err := c.send(ctx, cl, n)
 		if err != nil {
-			if cls == failRefused {
-				c.query.penalize(c.clock.Now(), cmp.Or(retryAfter, c.retry.BaseDelay))
+			if cls == failRefused && c.query.refused(c.clock.Now(), admitted, cmp.Or(retryAfter, c.retry.BaseDelay)) {
+				c.info(ctx, "KIE rate-limited a status query; querying more slowly",
+					map[string]any{"task_id": taskID, "status_query_rate": fmt.Sprintf("%.2f per second", c.query.rate())})
 			}
 			return cls, retryAfter, err
 		}
-		c.query.reward(c.clock.Now())
+		c.query.answered(c.clock.Now())
 		t, derr := decodeTask(ans.env.Data, taskID, c.redact)
 		if derr != nil {
 			return failTransient, 0, c.malformed(cl, ans.status, ans.env.Data, derr.Error())

@@ -2,6 +2,7 @@ package kie
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -14,18 +15,48 @@ func windowMargin(per time.Duration) time.Duration {
 	return max(per/200, time.Millisecond)
 }
 
-// slidingWindow admits at most n events in any span of per: KIE counts "20 new generations per 10
-// seconds" that way, so a token bucket (which allows a full burst right after a refill, up to 2n in one
-// window) would earn 429s, and even spacing would waste the first window's burst.
+// How the create share reacts to KIE's answers. A refusal (429) halves the share. While the last
+// refusal is less than a window old, every accepted request adds 1/share, so a share in use grows by
+// one request per window: runs that crowd each other probe for room slowly. After a whole window
+// without a refusal, every accepted request adds one, so the share doubles per window: a run left
+// alone is back at its ceiling within a few windows.
+const shareDecrease = 0.5
+
+// slidingWindow admits at most share events in any span of per, where share is the configured
+// ceiling until KIE refuses a request and then follows an additive-increase, multiplicative-decrease
+// rule. KIE counts "20 new generations per 10 seconds" in a sliding window, so a token bucket (which
+// allows a full burst right after a refill, up to 2n in one window) would earn 429s, and even spacing
+// would waste the first window's burst. The limit is per account, and other runs with the same key are
+// invisible to this process: KIE's refusals are the only sign of them, and backing off on them while
+// winning room back slowly lets independent runs converge on a fair share instead of crowding out
+// each other.
 type slidingWindow struct {
-	mu   sync.Mutex
-	per  time.Duration
-	ring []time.Time // admission times of the last n events, oldest at next
-	next int
+	hold holdoff
+
+	mu      sync.Mutex
+	per     time.Duration
+	ceiling float64
+	share   float64
+	stamps  []stamp // requests counted in the window: admission time, moved to the answer's time
+	seq     uint64
+	lastCut time.Time // when the share was last cut; zero before the first refusal
+}
+
+type stamp struct {
+	id uint64
+	at time.Time
+}
+
+// ticket is one admitted request; report its outcome through the window's methods.
+type ticket struct {
+	w        *slidingWindow
+	id       uint64
+	admitted time.Time
 }
 
 func newSlidingWindow(n int, per time.Duration) *slidingWindow {
-	return &slidingWindow{per: per + windowMargin(per), ring: make([]time.Time, max(n, 1))}
+	n = max(n, 1)
+	return &slidingWindow{per: per + windowMargin(per), ceiling: float64(n), share: float64(n)}
 }
 
 // wait blocks until one more event fits in the window, then records it.
@@ -34,37 +65,102 @@ func (w *slidingWindow) wait(ctx context.Context, clk Clock) error {
 	return err
 }
 
-// admit is wait for a request: the returned settle, called once the request's answer has arrived (or
-// it failed), moves the request's record to that moment. The API counts a request when it arrives,
-// which may be well after it was sent (a cold connection, a slow network) and is never after its answer;
-// counting from the answer keeps the (n+1)-th request out of the API's window however long the first
-// ones travelled.
-func (w *slidingWindow) admit(ctx context.Context, clk Clock) (settle func(), err error) {
+// admit waits out a pause set by a refusal, then until the window has room at the current share,
+// and records the request.
+func (w *slidingWindow) admit(ctx context.Context, clk Clock) (*ticket, error) {
 	for {
-		w.mu.Lock()
-		now := clk.Now()
-		slot := w.next
-		oldest := w.ring[slot]
-		if oldest.IsZero() || !now.Before(oldest.Add(w.per)) {
-			w.ring[slot] = now
-			w.next = (w.next + 1) % len(w.ring)
-			w.mu.Unlock()
-			return func() { w.settle(slot, now, clk.Now()) }, nil
+		if err := w.hold.wait(ctx, clk); err != nil {
+			return nil, err
 		}
-		delay := oldest.Add(w.per).Sub(now)
-		w.mu.Unlock()
+		t, delay := w.tryAdmit(clk.Now())
+		if t != nil {
+			return t, nil
+		}
 		if err := sleep(ctx, clk, delay); err != nil {
 			return nil, err
 		}
 	}
 }
 
-// settle re-stamps slot with answered, unless the slot was reused meanwhile (the request outlived the
-// window).
-func (w *slidingWindow) settle(slot int, admitted, answered time.Time) {
+// tryAdmit records a request at now if the window has room, else says how long until it may.
+func (w *slidingWindow) tryAdmit(now time.Time) (*ticket, time.Duration) {
+	if d := w.hold.remaining(now); d > 0 {
+		return nil, d
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.ring[slot].Equal(admitted) && answered.After(admitted) {
-		w.ring[slot] = answered
+	w.prune(now)
+	allowed := max(1, int(w.share))
+	if len(w.stamps) < allowed {
+		w.seq++
+		w.stamps = append(w.stamps, stamp{id: w.seq, at: now})
+		return &ticket{w: w, id: w.seq, admitted: now}, 0
 	}
+	// Room comes when enough of the oldest requests have left the window.
+	times := make([]time.Time, len(w.stamps))
+	for i, s := range w.stamps {
+		times[i] = s.at
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	return nil, times[len(times)-allowed].Add(w.per).Sub(now)
+}
+
+func (w *slidingWindow) prune(now time.Time) {
+	w.stamps = slices.DeleteFunc(w.stamps, func(s stamp) bool { return !now.Before(s.at.Add(w.per)) })
+}
+
+// settle moves the request's record to the time its answer arrived (or it failed). The API counts a
+// request when it arrives, which may be well after it was sent (a cold connection, a slow network)
+// and is never after its answer; counting from the answer keeps the next request out of the API's
+// window however long the first ones travelled. A request that outlived the window is not counted
+// again.
+func (t *ticket) settle(answered time.Time) {
+	w := t.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range w.stamps {
+		if w.stamps[i].id == t.id && answered.After(w.stamps[i].at) {
+			w.stamps[i].at = answered
+		}
+	}
+}
+
+// accepted records that KIE accepted a request: the share grows back toward the ceiling.
+func (w *slidingWindow) accepted(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.share >= w.ceiling {
+		return
+	}
+	step := 1 / w.share
+	if !w.lastCut.IsZero() && now.Sub(w.lastCut) >= w.per {
+		step = 1
+	}
+	w.share = min(w.ceiling, w.share+step)
+}
+
+// refused records that KIE turned t's request away. A rate limit (cut) halves the share, once per
+// episode: requests sent before the last cut were sent at the old share, and their refusals say
+// nothing new. Everyone waits at least hold (the server's Retry-After) before the next request.
+// It reports whether the share was cut.
+func (w *slidingWindow) refused(now time.Time, t *ticket, cut bool, hold time.Duration) bool {
+	w.hold.extend(now.Add(hold))
+	if !cut {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !t.admitted.After(w.lastCut) {
+		return false
+	}
+	w.share = max(1, w.share*shareDecrease)
+	w.lastCut = now
+	return true
+}
+
+// rate is the current share: requests per window.
+func (w *slidingWindow) rate() float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.share
 }

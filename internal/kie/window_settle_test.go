@@ -12,17 +12,17 @@ func TestSlidingWindowCountsFromTheAnswer(t *testing.T) {
 	clk := newFakeClock()
 	w := newSlidingWindow(3, 10*time.Second)
 	start := clk.Now()
-	var settles []func()
+	var tickets []*ticket
 	for range 3 {
-		settle, err := w.admit(context.Background(), clk)
+		tk, err := w.admit(context.Background(), clk)
 		if err != nil {
 			t.Fatal(err)
 		}
-		settles = append(settles, settle)
+		tickets = append(tickets, tk)
 	}
 	<-clk.After(2 * time.Second) // the answers took 2 s
-	for _, settle := range settles {
-		settle()
+	for _, tk := range tickets {
+		tk.settle(clk.Now())
 	}
 	if err := w.wait(context.Background(), clk); err != nil {
 		t.Fatal(err)
@@ -32,22 +32,22 @@ func TestSlidingWindowCountsFromTheAnswer(t *testing.T) {
 	}
 }
 
-// A request that outlives the window does not move a slot that a later request has taken over.
+// A request that outlives the window is not counted again when its answer finally arrives.
 func TestSlidingWindowSettleAfterReuseIsIgnored(t *testing.T) {
 	clk := newFakeClock()
 	w := newSlidingWindow(1, time.Second)
-	settle, err := w.admit(context.Background(), clk)
+	late, err := w.admit(context.Background(), clk)
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-clk.After(2 * time.Second)
-	if err := w.wait(context.Background(), clk); err != nil { // reuses the only slot
+	if err := w.wait(context.Background(), clk); err != nil { // takes the only place
 		t.Fatal(err)
 	}
-	reused := w.ring[0]
+	before := append([]stamp(nil), w.stamps...)
 	<-clk.After(time.Second)
-	settle()
-	if !w.ring[0].Equal(reused) {
-		t.Fatalf("a late settle moved the reused slot from %v to %v", reused, w.ring[0])
+	late.settle(clk.Now())
+	if len(w.stamps) != 1 || w.stamps[0] != before[0] {
+		t.Fatalf("a late settle changed the window from %v to %v", before, w.stamps)
 	}
 }

@@ -37,6 +37,11 @@ func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any)
 	tflog.Debug(ctx, msg, fields)
 }
 
+// Info shows why a generation waits (KIE refused it for now) at the default TF_LOG=INFO.
+func (tflogLogger) Info(ctx context.Context, msg string, fields map[string]any) {
+	tflog.Info(ctx, msg, fields)
+}
+
 // errSpendLimit marks a Create refused by the spend guard.
 var errSpendLimit = errors.New("spend limit reached")
 

@@ -1,0 +1,179 @@
+package kie
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A burst that KIE refuses halves the share once, not once per refused request: they were all sent
+// at the old share. A refusal of a request sent after the cut halves it again, down to one.
+func TestCreateShareHalvesOncePerEpisode(t *testing.T) {
+	clk := newFakeClock()
+	w := newSlidingWindow(20, 10*time.Second)
+	var burst []*ticket
+	for range 20 {
+		tk, err := w.admit(context.Background(), clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		burst = append(burst, tk)
+	}
+	<-clk.After(time.Millisecond)
+	cuts := 0
+	for _, tk := range burst {
+		if w.refused(clk.Now(), tk, true, 0) {
+			cuts++
+		}
+	}
+	if cuts != 1 || w.rate() != 10 {
+		t.Fatalf("%d cuts, share %v; want one cut to 10", cuts, w.rate())
+	}
+	for _, want := range []float64{5, 2.5, 1.25, 1, 1} {
+		<-clk.After(11 * time.Second)
+		tk, err := w.admit(context.Background(), clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-clk.After(time.Millisecond)
+		w.refused(clk.Now(), tk, true, 0)
+		if got := w.rate(); got != want {
+			t.Fatalf("share %v, want %v", got, want)
+		}
+	}
+	// Maintenance (455) is not congestion: it holds everyone back but keeps the share.
+	tk, _ := w.admit(context.Background(), clk)
+	if w.refused(clk.Now(), tk, false, time.Second) || w.rate() != 1 {
+		t.Fatalf("a 455 changed the share to %v", w.rate())
+	}
+}
+
+// At a share of 5, a window admits 5 requests, even though the ceiling is 20.
+func TestCreateShareLimitsAdmissions(t *testing.T) {
+	clk := newFakeClock()
+	w := newSlidingWindow(20, 10*time.Second)
+	tk, _ := w.admit(context.Background(), clk)
+	w.refused(clk.Now(), tk, true, 0) // 10
+	<-clk.After(time.Millisecond)
+	tk, _ = w.admit(context.Background(), clk)
+	w.refused(clk.Now(), tk, true, 0) // 5
+	<-clk.After(11 * time.Second)
+	start := clk.Now()
+	for range 5 {
+		if err := w.wait(context.Background(), clk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if clk.Now() != start {
+		t.Fatalf("the first 5 requests waited %v", clk.Now().Sub(start))
+	}
+	if err := w.wait(context.Background(), clk); err != nil {
+		t.Fatal(err)
+	}
+	if got := clk.Now().Sub(start); got < 10*time.Second {
+		t.Fatalf("the 6th request went after %v, want a window", got)
+	}
+}
+
+// Accepted requests win the share back: by about one request per window while the last refusal is
+// recent, then doubling per window, never above the ceiling.
+func TestCreateShareRecovers(t *testing.T) {
+	clk := newFakeClock()
+	w := newSlidingWindow(20, 10*time.Second)
+	tk, _ := w.admit(context.Background(), clk)
+	w.refused(clk.Now(), tk, true, 0)
+	<-clk.After(time.Millisecond)
+	tk, _ = w.admit(context.Background(), clk)
+	w.refused(clk.Now(), tk, true, 0) // share 5
+	for range 5 {                     // one window's worth of accepted requests, right after the cut
+		w.accepted(clk.Now())
+	}
+	if got := w.rate(); got < 5.9 || got > 6.1 {
+		t.Fatalf("share %v after one crowded window, want about 6", got)
+	}
+	<-clk.After(10 * time.Second)
+	windows := 0
+	for w.rate() < 20 {
+		for range int(w.rate()) {
+			w.accepted(clk.Now())
+		}
+		<-clk.After(10 * time.Second)
+		if windows++; windows > 3 {
+			t.Fatalf("share only %v after %d quiet windows", w.rate(), windows)
+		}
+	}
+	w.accepted(clk.Now())
+	if w.rate() != 20 {
+		t.Fatalf("share %v above the ceiling", w.rate())
+	}
+}
+
+// A refusal's Retry-After holds back every request of the client, not only the refused one.
+func TestCreateRefusalHoldsEveryone(t *testing.T) {
+	clk := newFakeClock()
+	w := newSlidingWindow(20, 10*time.Second)
+	tk, _ := w.admit(context.Background(), clk)
+	w.refused(clk.Now(), tk, true, 3*time.Second)
+	start := clk.Now()
+	if err := w.wait(context.Background(), clk); err != nil {
+		t.Fatal(err)
+	}
+	if got := clk.Now().Sub(start); got < 3*time.Second {
+		t.Fatalf("the next request went after %v, want the 3s Retry-After", got)
+	}
+}
+
+// A refused generation is retried until the context's deadline, not for a fixed number of attempts;
+// each wait is logged at INFO with the reason, and the error says how long it waited and how often
+// KIE refused. One caller's 429 lowers the create rate of the whole client.
+func TestGenerateRefusedRetriesUntilDeadline(t *testing.T) {
+	srv := newScriptServer(t, reply(429, `{"code":429,"msg":"busy"}`, "Retry-After", "0.05"))
+	logs := &logRecorder{}
+	c := newTestClient(srv.URL, WithLogger(logs), WithCreateLimit(20, 40*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Generate(ctx, GenerateRequest{Prompt: "p"})
+	took := time.Since(start)
+	var re *RefusedError
+	if !errors.As(err, &re) || !IsRateLimited(err) || !IsRefusedForNow(err) {
+		t.Fatalf("want a RefusedError for a 429, got %v", err)
+	}
+	// About 50-60 ms apart: more than fastRetry's 4 attempts, and until the deadline.
+	if re.Refusals < 6 || re.Refusals != srv.Count() || took < 500*time.Millisecond || took > 700*time.Millisecond {
+		t.Errorf("%d refusals, %d POSTs in %v", re.Refusals, srv.Count(), took)
+	}
+	if !strings.Contains(err.Error(), "KIE refused the request") || !strings.Contains(err.Error(), "no task was created") {
+		t.Errorf("error %q", err)
+	}
+	all := logs.All()
+	// Every refusal but one that leaves no time to wait is logged.
+	if n := strings.Count(all, "INFO KIE refused the generation request for now"); n != re.Refusals && n != re.Refusals-1 {
+		t.Errorf("%d INFO records for %d refusals:\n%s", n, re.Refusals, all)
+	}
+	if !strings.Contains(all, "reason:rate limited") {
+		t.Errorf("INFO records do not say why:\n%s", all)
+	}
+	if got := c.create.rate(); got >= 20 {
+		t.Errorf("create share %v after 429s, want lowered", got)
+	}
+}
+
+// A refused generation succeeds once KIE accepts it, and the error of one that never is accepted is not
+// mistaken for an uncertain outcome.
+func TestGenerateRefusedThenAccepted(t *testing.T) {
+	steps := []http.HandlerFunc{}
+	for range 7 { // more than MaxAttempts
+		steps = append(steps, env(455, "maintenance", "null"))
+	}
+	srv := newScriptServer(t, append(steps, okTask("after-maintenance"))...)
+	clk := newFakeClock()
+	c := newTestClient(srv.URL, WithClock(clk))
+	id, err := c.Generate(context.Background(), GenerateRequest{Prompt: "p"})
+	if err != nil || id != "after-maintenance" || srv.Count() != 8 {
+		t.Fatalf("Generate = %q, %v after %d POSTs", id, err, srv.Count())
+	}
+}
