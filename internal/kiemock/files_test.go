@@ -271,7 +271,7 @@ func TestEditModeFetchesInputAndBlendsIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two thirds of every inner pixel comes from the red input.
+	// Below the caption the red input shows through the tint.
 	b := img.Bounds()
 	for _, p := range []image.Point{{b.Dx() / 2, b.Dy() / 2}, {b.Dx() / 4, b.Dy() / 3}} {
 		r, g, bl, _ := img.At(p.X, p.Y).RGBA()

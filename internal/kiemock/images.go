@@ -5,11 +5,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	_ "image/gif" // accepted as an edit-mode input
 	"image/jpeg"
 	"image/png"
@@ -18,10 +20,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	xdraw "golang.org/x/image/draw"
 )
 
 const (
-	thumbSide      = 128      // edit inputs are kept as a thumbnail of at most this side
+	inputSide      = 512      // edit inputs are kept at most this many pixels a side
 	maxInputPixels = 64 << 20 // refuse decompression bombs
 )
 
@@ -271,6 +275,9 @@ func (s *Server) imageBytes(t *task, origin bool) ([]byte, error) {
 func encodeTaskImage(t *task, origin bool, thumb *image.RGBA) ([]byte, error) {
 	seed := sha256.Sum256([]byte(t.prompt + "\x00" + t.id))
 	img := renderImage(seed, t.width, t.height, thumb, !origin)
+	if err := drawCaption(img, innerArea(img.Bounds(), !origin), taskCaption(t, seed, thumb != nil)); err != nil {
+		return nil, fmt.Errorf("draw caption: %w", err)
+	}
 	var buf bytes.Buffer
 	var err error
 	if t.format == "png" {
@@ -285,20 +292,84 @@ func encodeTaskImage(t *task, origin bool, thumb *image.RGBA) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// renderImage paints a gradient with stripes, both chosen by seed, blended
-// with the edit input when there is one; frame adds a border, which is what
-// distinguishes the result from the origin image.
+func taskCaption(t *task, seed [32]byte, edit bool) caption {
+	header := t.model + " · " + t.aspect
+	if edit {
+		header = "edit · " + header
+	}
+	return caption{header: header, tag: t.id, prompt: t.prompt, top: edit, accent: tintColor(seed)}
+}
+
+// borderWidth is the width of the frame that marks a result (origins have none).
+func borderWidth(w, h int, frame bool) int {
+	if !frame {
+		return 0
+	}
+	return max(1, min(w, h)/48)
+}
+
+// innerArea is the part of an image inside its frame.
+func innerArea(b image.Rectangle, frame bool) image.Rectangle {
+	bw := borderWidth(b.Dx(), b.Dy(), frame)
+	return b.Inset(bw)
+}
+
+// tintColor is a saturated colour chosen by seed: the tint of an edit and the
+// hue of its caption panel.
+func tintColor(seed [32]byte) color.RGBA {
+	// Hue wheel in six sectors of 256 steps each.
+	hue := int(binary.BigEndian.Uint16(seed[11:13])) % (6 * 256)
+	up, down := uint8(hue%256), uint8(255-hue%256)
+	switch hue / 256 {
+	case 0:
+		return color.RGBA{255, up, 0, 255}
+	case 1:
+		return color.RGBA{down, 255, 0, 255}
+	case 2:
+		return color.RGBA{0, 255, up, 255}
+	case 3:
+		return color.RGBA{0, down, 255, 255}
+	case 4:
+		return color.RGBA{up, 0, 255, 255}
+	default:
+		return color.RGBA{255, 0, down, 255}
+	}
+}
+
+// renderImage paints the picture under the caption. Without an input it is a
+// gradient with stripes, both chosen by seed. With one (an edit) it is the
+// input scaled to fit, letterboxed if the aspect ratio differs, and tinted by
+// a colour chosen by seed: recognisably the same picture, visibly changed.
+// frame adds a border, which is what distinguishes the result from the
+// origin image.
 func renderImage(seed [32]byte, w, h int, in *image.RGBA, frame bool) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	c3 := [3]int{int(seed[6]), int(seed[7]), int(seed[8])}
+	if in != nil {
+		paintEdit(img, in, tintColor(seed))
+	} else {
+		paintPattern(img, seed)
+	}
+	if border := borderWidth(w, h, frame); border > 0 {
+		edge := color.RGBA{uint8(255 - c3[0]), uint8(255 - c3[1]), uint8(255 - c3[2]), 255}
+		inner := img.Bounds().Inset(border)
+		for _, r := range []image.Rectangle{
+			image.Rect(0, 0, w, inner.Min.Y), image.Rect(0, inner.Max.Y, w, h),
+			image.Rect(0, inner.Min.Y, inner.Min.X, inner.Max.Y), image.Rect(inner.Max.X, inner.Min.Y, w, inner.Max.Y),
+		} {
+			draw.Draw(img, r, image.NewUniform(edge), image.Point{}, draw.Src)
+		}
+	}
+	return img
+}
+
+func paintPattern(img *image.RGBA, seed [32]byte) {
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
 	c1 := [3]int{int(seed[0]), int(seed[1]), int(seed[2])}
 	c2 := [3]int{int(seed[3]), int(seed[4]), int(seed[5])}
 	c3 := [3]int{int(seed[6]), int(seed[7]), int(seed[8])}
 	period := max(2, (8+int(seed[9])%40)*max(w, h)/1024)
 	dir := seed[10] % 4
-	border := 0
-	if frame {
-		border = max(1, min(w, h)/48)
-	}
 	wd, hd := max(w-1, 1), max(h-1, 1)
 	for y := range h {
 		for x := range w {
@@ -324,27 +395,47 @@ func renderImage(seed [32]byte, w, h int, in *image.RGBA, frame bool) *image.RGB
 					px[i] = (px[i]*65 + c3[i]*35) / 100
 				}
 			}
-			if in != nil {
-				b := in.Bounds()
-				sx := b.Min.X + x*b.Dx()/w
-				sy := b.Min.Y + y*b.Dy()/h
-				o := in.PixOffset(sx, sy)
-				for i := range 3 {
-					px[i] = (px[i] + 2*int(in.Pix[o+i])) / 3
-				}
-			}
-			if x < border || y < border || x >= w-border || y >= h-border {
-				px = [3]int{255 - c3[0], 255 - c3[1], 255 - c3[2]}
-			}
 			o := img.PixOffset(x, y)
 			img.Pix[o], img.Pix[o+1], img.Pix[o+2], img.Pix[o+3] = uint8(px[0]), uint8(px[1]), uint8(px[2]), 255
 		}
 	}
-	return img
 }
 
-// decodeThumbnail decodes an edit input (PNG, JPEG or GIF) and keeps a small
-// copy, so memory per task stays bounded whatever the input size.
+// editTint is the share, in percent, of the tint colour in an edit's pixels:
+// enough to see at a glance that the picture changed, little enough to
+// recognise it.
+const editTint = 30
+
+func paintEdit(img *image.RGBA, in *image.RGBA, tint color.RGBA) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	ib := in.Bounds()
+	// Fit the input inside the output, keeping its proportions.
+	fw, fh := w, ib.Dy()*w/ib.Dx()
+	if fh > h {
+		fw, fh = ib.Dx()*h/ib.Dy(), h
+	}
+	fw, fh = max(1, fw), max(1, fh)
+	fit := image.Rect((w-fw)/2, (h-fh)/2, (w-fw)/2+fw, (h-fh)/2+fh)
+	if fit != b {
+		draw.Draw(img, b, image.NewUniform(color.RGBA{tint.R / 6, tint.G / 6, tint.B / 6, 255}), image.Point{}, draw.Src)
+	}
+	xdraw.ApproxBiLinear.Scale(img, fit, in, ib, xdraw.Src, nil)
+	t := [3]int{int(tint.R) * editTint, int(tint.G) * editTint, int(tint.B) * editTint}
+	for y := fit.Min.Y; y < fit.Max.Y; y++ {
+		row := img.Pix[img.PixOffset(fit.Min.X, y):img.PixOffset(fit.Max.X, y)]
+		for i := 0; i < len(row); i += 4 {
+			for k := range 3 {
+				row[i+k] = uint8((int(row[i+k])*(100-editTint) + t[k]) / 100)
+			}
+		}
+	}
+}
+
+// decodeThumbnail decodes an edit input (PNG, JPEG or GIF) and keeps a copy
+// of at most inputSide pixels a side: enough to show the input, and its
+// caption, recognisably in the edit, while memory per task stays bounded
+// (about 0.6 MB) whatever the input size.
 func decodeThumbnail(data []byte) (*image.RGBA, error) {
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -361,22 +452,20 @@ func decodeThumbnail(data []byte) (*image.RGBA, error) {
 	if b.Empty() {
 		return nil, errors.New("empty image")
 	}
-	tw, th := thumbSide, thumbSide
+	tw, th := inputSide, inputSide
 	if b.Dx() >= b.Dy() {
-		th = max(1, b.Dy()*thumbSide/b.Dx())
+		th = max(1, b.Dy()*inputSide/b.Dx())
 	} else {
-		tw = max(1, b.Dx()*thumbSide/b.Dy())
+		tw = max(1, b.Dx()*inputSide/b.Dy())
 	}
 	tw, th = min(tw, b.Dx()), min(th, b.Dy())
 	thumb := image.NewRGBA(image.Rect(0, 0, tw, th))
-	for y := range th {
-		for x := range tw {
-			sx := b.Min.X + (2*x+1)*b.Dx()/(2*tw)
-			sy := b.Min.Y + (2*y+1)*b.Dy()/(2*th)
-			c := color.RGBAModel.Convert(src.At(sx, sy)).(color.RGBA)
-			o := thumb.PixOffset(x, y)
-			thumb.Pix[o], thumb.Pix[o+1], thumb.Pix[o+2], thumb.Pix[o+3] = c.R, c.G, c.B, 255
-		}
+	// BiLinear (not ApproxBiLinear) averages over the whole footprint when
+	// shrinking, so the input's text stays readable instead of aliasing.
+	xdraw.BiLinear.Scale(thumb, thumb.Bounds(), src, b, xdraw.Src, nil)
+	// Transparent inputs are shown over black.
+	for i := 3; i < len(thumb.Pix); i += 4 {
+		thumb.Pix[i] = 255
 	}
 	return thumb, nil
 }
