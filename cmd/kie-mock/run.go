@@ -34,6 +34,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		maxLatency  = fs.Duration("max-latency", 0, "latency for flux-kontext-max tasks (0 = same as -latency)")
 		createLimit = fs.Int("create-limit", 0, "generate requests accepted per -create-window (0 = unlimited; KIE allows 20)")
 		window      = fs.Duration("create-window", kiemock.DefaultCreateWindow, "rate-limit window")
+		raUnit      = fs.Duration("retry-after-unit", time.Second, "precision of a 429's Retry-After, sent in seconds (scale it with -create-window)")
 		secret      = fs.String("callback-secret", "", "sign callbacks with HMAC-SHA256 using this secret")
 		retries     = fs.Int("callback-retries", 0, "retries of a failed callback")
 		linkTTL     = fs.Duration("link-ttl", 0, "result links expire after this (0 = never)")
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	opts := kiemock.Options{
 		APIKey: *apiKey, Latency: *latency, LatencyJitter: *jitter, MaxLatency: *maxLatency,
-		CreateLimit: *createLimit, CreateWindow: *window, CallbackSecret: *secret, CallbackRetries: *retries,
+		CreateLimit: *createLimit, CreateWindow: *window, RetryAfterUnit: *raUnit, CallbackSecret: *secret, CallbackRetries: *retries,
 		LinkTTL: *linkTTL, ImageScale: *scale, ImageMinBytes: *padMin, ImageMaxBytes: *padMax,
 		TimeFormat: *timeFormat, Credits: *credits,
 		ErrorsAsHTTP200: *http200, PublicURL: *publicURL,

@@ -16,6 +16,8 @@ func (s *Server) handleControl(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, reply{"ok": true})
 	case route == "stats" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.Stats())
+	case route == "tag-stats" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.TagStats())
 	case route == "reset-stats" && r.Method == http.MethodPost:
 		s.ResetStats()
 		writeJSON(w, http.StatusOK, s.Stats())

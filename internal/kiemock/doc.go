@@ -114,8 +114,18 @@
 //
 // With Options.CreateLimit > 0, a generate POST beyond CreateLimit accepted
 // ones within the sliding Options.CreateWindow (default 10 s) answers 429
-// (body code 429) with Retry-After in whole seconds until a slot frees; it
-// creates nothing and is counted in Stats.RateLimited.
+// (body code 429) with Retry-After in whole seconds until a slot frees
+// (Options.RetryAfterUnit sets a finer unit, such as 0.1 s for a window
+// scaled down tenfold); it creates nothing and is counted in
+// Stats.RateLimited. The limit is per account: every client with the key
+// shares it.
+//
+// # Tags
+//
+// A prompt containing [mock:tag=NAME] counts its generate requests, tasks,
+// 429s and the status queries of its tasks under NAME as well
+// (TagStats, GET /_mock/tag-stats), so that several clients sharing one key
+// can be told apart.
 //
 // # Faults
 //
@@ -144,7 +154,8 @@
 //
 //	GET    /_mock/health         {"ok":true}
 //	GET    /_mock/stats          Stats as JSON
-//	POST   /_mock/reset-stats    zero the counters
+//	GET    /_mock/tag-stats      TagStats per [mock:tag=NAME], as JSON
+//	POST   /_mock/reset-stats    zero the counters (tag counters too)
 //	GET    /_mock/faults         queued faults
 //	POST   /_mock/faults         queue one: {"endpoint":"file","kind":"slow","delay":"2s","taskId":"...","times":1,
 //	                             "status":502,"bodyCode":455,"message":"...","retryAfter":"3"}

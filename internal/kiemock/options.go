@@ -45,6 +45,11 @@ type Options struct {
 	CreateLimit int
 	// CreateWindow is the rate-limit window; DefaultCreateWindow when zero.
 	CreateWindow time.Duration
+	// RetryAfterUnit is the precision of a 429's Retry-After: the wait until a slot frees is rounded
+	// up to a whole number of units (at least one) and sent in seconds, with a decimal fraction when
+	// the unit is below a second. Zero means one second, HTTP's whole seconds. A time-scaled run
+	// scales it with the window, so that the rounding keeps KIE's proportions.
+	RetryAfterUnit time.Duration
 
 	// CallbackSecret, when set, makes callbacks carry X-Webhook-Timestamp and
 	// X-Webhook-Signature = base64(HMAC-SHA256(secret, taskId + "." + timestamp)).
@@ -105,6 +110,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CreateWindow <= 0 {
 		o.CreateWindow = DefaultCreateWindow
+	}
+	if o.RetryAfterUnit <= 0 {
+		o.RetryAfterUnit = time.Second
 	}
 	if o.CallbackTimeout <= 0 {
 		o.CallbackTimeout = DefaultCallbackTimeout

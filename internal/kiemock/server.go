@@ -82,8 +82,9 @@ type Server struct {
 	stats       Stats
 	faults      []*queuedFault
 	credits     float64
-	window      []time.Time // acceptance times of recent generate POSTs
-	epoch       int         // ExpireLinks generation; links issued before the current one are dead
+	window      []time.Time          // acceptance times of recent generate POSTs
+	tags        map[string]*TagStats // counters per [mock:tag=NAME]
+	epoch       int                  // ExpireLinks generation; links issued before the current one are dead
 	uploads     map[string]*upload
 	uploadBytes int64
 	cache       imageCache
@@ -202,6 +203,7 @@ func (s *Server) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats = Stats{InFlight: s.stats.InFlight, PeakInFlight: s.stats.InFlight}
+	s.tags = nil
 }
 
 // SetCredits sets the account balance.

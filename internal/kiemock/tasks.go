@@ -119,6 +119,7 @@ type markers struct {
 	createFail, generateFail, internalError, flagged, dupCallback, echoAuthFail bool
 	latency                                                                     time.Duration
 	hasLatency                                                                  bool
+	tag                                                                         string
 }
 
 func parseMarkers(prompt string) markers {
@@ -130,6 +131,7 @@ func parseMarkers(prompt string) markers {
 		dupCallback:   strings.Contains(prompt, MarkerDupCallback),
 		echoAuthFail:  strings.Contains(prompt, MarkerEchoAuthFail),
 	}
+	m.tag = parseTag(prompt)
 	if _, rest, ok := strings.Cut(prompt, markerLatencyPrefix); ok {
 		if v, _, ok := strings.Cut(rest, "]"); ok {
 			if d, err := time.ParseDuration(v); err == nil && d >= 0 {
@@ -325,6 +327,7 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, dropAfte
 		return
 	}
 	marks := parseMarkers(spec.prompt)
+	s.countTag(marks.tag, func(ts *TagStats) { ts.GenerateRequests++ })
 	if marks.flagged {
 		s.writeError(w, apiErr(400, "Your prompt was flagged by the content moderation system"))
 		return
@@ -371,6 +374,7 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, dropAfte
 	}
 	if e := s.rateLimitLocked(now); e != nil {
 		s.stats.RateLimited++
+		s.tagLocked(marks.tag, func(ts *TagStats) { ts.RateLimited++ })
 		s.mu.Unlock()
 		s.writeError(w, e)
 		return
@@ -389,6 +393,7 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, dropAfte
 	s.order = append(s.order, t)
 	s.window = append(s.window, now)
 	s.stats.TasksCreated++
+	s.tagLocked(marks.tag, func(ts *TagStats) { ts.TasksCreated++ })
 	s.stats.InFlight++
 	s.stats.PeakInFlight = max(s.stats.PeakInFlight, s.stats.InFlight)
 	s.workers.Add(1)
@@ -413,11 +418,13 @@ func (s *Server) rateLimitLocked(now time.Time) *apiError {
 		return nil
 	}
 	wait := s.window[0].Add(s.opts.CreateWindow).Sub(now)
-	secs := max(1, int(math.Ceil(wait.Seconds())))
+	unit := s.opts.RetryAfterUnit
+	units := max(1, int64(math.Ceil(float64(wait)/float64(unit))))
+	secs := strconv.FormatFloat((time.Duration(units) * unit).Seconds(), 'f', -1, 64)
 	return &apiError{
 		code:       429,
-		msg:        fmt.Sprintf("Too many requests: at most %d generate requests per %s; retry after %ds", s.opts.CreateLimit, s.opts.CreateWindow, secs),
-		retryAfter: strconv.Itoa(secs),
+		msg:        fmt.Sprintf("Too many requests: at most %d generate requests per %s; retry after %ss", s.opts.CreateLimit, s.opts.CreateWindow, secs),
+		retryAfter: secs,
 	}
 }
 
@@ -563,6 +570,9 @@ func (s *Server) handleRecordInfo(w http.ResponseWriter, r *http.Request, _ bool
 	}
 	s.mu.Lock()
 	t := s.tasks[id]
+	if t != nil {
+		s.tagLocked(t.marks.tag, func(ts *TagStats) { ts.StatusQueries++ })
+	}
 	s.mu.Unlock()
 	if t == nil {
 		s.writeError(w, apiErr(404, "task not found: "+id))
