@@ -136,7 +136,7 @@ func (s *fastPathServer) readIsNoop(state *tfprotov6.DynamicValue) bool {
 		return true // Read checks no file then
 	}
 	size, ok := int64Of(attrs["output_size"])
-	return ok && localFileIntact(p, sum, size)
+	return ok && s.data().fileIntact(p, sum, size)
 }
 
 func (s *fastPathServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
@@ -211,6 +211,14 @@ func (s *fastPathServer) decode(dv *tfprotov6.DynamicValue) (map[string]tftypes.
 func finishedStatus(v tftypes.Value) bool {
 	s, ok := stringOf(v)
 	return ok && s == "SUCCESS"
+}
+
+// data is what the provider's last Configure produced; nil before.
+func (s *fastPathServer) data() *providerData {
+	if s.provider == nil {
+		return nil
+	}
+	return s.provider.configured.Load()
 }
 
 func isNull(v tftypes.Value) bool { return v.IsKnown() && v.IsNull() }

@@ -415,7 +415,7 @@ func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 	// stays: a null hash with a size means "written once, restore it"; both null mean the download never
 	// completed (see fluxImageModel.unfinished).
 	if !state.OutputPath.IsNull() && !state.OutputSHA256.IsNull() &&
-		!localFileIntact(state.OutputPath.ValueString(), state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64()) {
+		!r.data.fileIntact(state.OutputPath.ValueString(), state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64()) {
 		tflog.Info(ctx, "local image file is missing or changed; planning a download of the same image",
 			map[string]any{"task_id": state.TaskID.ValueString(), "output_path": state.OutputPath.ValueString()})
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("output_sha256"), types.StringNull())...)

@@ -47,24 +47,11 @@ import (
 // API can take a task. An object that is not tainted but unfinished (an imported task still generating)
 // is finished in place by Update instead; see planUnfinished.
 
-// envResumeDir overrides where the ledger lives (by default in Terraform's data directory).
-const envResumeDir = "KIE_RESUME_DIR"
-
 // resumeMaxAge is how long a recorded task is offered: KIE keeps results for 14 days.
 const resumeMaxAge = 14 * 24 * time.Hour
 
-// resumeDir is the ledger folder for the working directory the provider runs in: Terraform starts
-// providers in its working directory and passes TF_DATA_DIR on.
-func resumeDir() string {
-	if d := os.Getenv(envResumeDir); d != "" {
-		return d
-	}
-	data := os.Getenv("TF_DATA_DIR")
-	if data == "" {
-		data = ".terraform"
-	}
-	return filepath.Join(data, "kie", "pending-tasks")
-}
+// resumeDir is the ledger folder.
+func resumeDir() string { return filepath.Join(localDir(), "pending-tasks") }
 
 // ledgerEntry is one file of the ledger.
 type ledgerEntry struct {
@@ -313,8 +300,7 @@ func (d *providerData) noteUnfinishedRaw(ctx context.Context, req *tfprotov6.Upg
 
 // UpgradeResourceState lets the provider see every stored object before Terraform plans it.
 func (s *fastPathServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
-	if s.provider != nil {
-		d := s.provider.configured.Load()
+	if d := s.data(); d != nil {
 		d.noteUnfinishedRaw(d.logContext(ctx), req)
 	}
 	return s.ProviderServer.UpgradeResourceState(ctx, req)

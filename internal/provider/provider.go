@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -279,6 +280,7 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		apiKey: apiKey,
 		spend:  newSpendGuard(limit),
 		resume: newResumeLedger(resumeDir(), baseURL),
+		files:  newFileIndex(filepath.Join(localDir(), "file-index")),
 	}
 	if receiver != nil {
 		hmacKey := stringOrEnv(cfg.CallbackReceiver.HMACKey, envCallbackKey, "")

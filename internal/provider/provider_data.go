@@ -17,12 +17,22 @@ type providerData struct {
 	apiKey string
 	spend  *spendGuard
 	resume *resumeLedger
+	// files vouches for unchanged output files without hashing them on every plan.
+	files *fileIndex
 	// receiver is the callback receiver, nil unless configured.
 	receiver *callbackReceiver
 }
 
 // logContext masks the API key in every log line written under ctx, whatever code writes it: in the
 // form the client sends it (trimmed) and as configured.
+// fileIntact is localFileIntact through the file index when the provider is configured.
+func (d *providerData) fileIntact(p, sha string, size int64) bool {
+	if d == nil {
+		return localFileIntact(p, sha, size)
+	}
+	return d.files.intact(p, sha, size)
+}
+
 func (d *providerData) logContext(ctx context.Context) context.Context {
 	if d == nil {
 		return ctx

@@ -31,14 +31,15 @@ func TestMain(m *testing.M) {
 		}
 	}
 	// The in-process provider runs in this package's folder, not in the CLI's working directory: keep its
-	// resume ledger out of the source tree. Entries are keyed by each test's own mock URL.
-	ledger, err := os.MkdirTemp("", "kie-resume-")
+	// local files (resume ledger, file index) out of the source tree. Ledger entries are keyed by each
+	// test's own mock URL, index entries by absolute path. The CLI harness sets its own.
+	ledger, err := os.MkdirTemp("", "kie-local-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if os.Getenv(envResumeDir) == "" {
-		_ = os.Setenv(envResumeDir, ledger)
+	if os.Getenv(envLocalDir) == "" {
+		_ = os.Setenv(envLocalDir, ledger)
 	}
 	code := m.Run()
 	_ = os.RemoveAll(ledger)

@@ -22,7 +22,7 @@ import (
 func resumeSetup(t *testing.T) (*kiemock.Server, *cliHarness) {
 	srv := testMock(t, kiemock.Options{ImageScale: 0.1, Latency: 50 * time.Millisecond})
 	h := newCLIHarness(t)
-	t.Setenv(envResumeDir, "")
+	t.Setenv(envLocalDir, "")
 	return srv, h
 }
 

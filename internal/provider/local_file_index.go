@@ -1,0 +1,137 @@
+package provider
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kie-community/terraform-provider-kie/internal/kie"
+)
+
+// fileIndex lets a plan skip re-hashing output files nobody touched, the way git's index does: it
+// remembers, per file, the hash it last computed and the file's size, modification time, change time,
+// inode and device at that moment. A file whose metadata all still match is taken as unchanged. Any
+// write changes the change time (which no tool can set back), a rename changes the inode, so a changed
+// file is always hashed again.
+//
+// The exception is git's "racily clean" entry: a file modified within racyWindow of the moment its entry
+// was recorded could be rewritten again within the same timestamp tick without any metadata changing,
+// so such an entry is never trusted; the next check hashes the file and records it anew.
+//
+// The index is a cache on this machine only (inodes mean nothing elsewhere), one small file per output
+// file under localDir()/file-index. Losing it only costs hashing again.
+type fileIndex struct {
+	dir  string
+	now  func() time.Time
+	hash func(string) (string, int64, error)
+}
+
+// racyWindow covers the coarsest timestamps of common file systems (FAT's 2 s).
+const racyWindow = 2 * time.Second
+
+func newFileIndex(dir string) *fileIndex {
+	return &fileIndex{dir: dir, now: time.Now, hash: kie.HashFile}
+}
+
+// indexEntry is what the index remembers of one file.
+type indexEntry struct {
+	SHA256   string    `json:"sha256"`
+	Stat     fileStamp `json:"stat"`
+	Recorded int64     `json:"recorded_unix_nano"`
+}
+
+// fileStamp is the metadata that changes when a file's content may have.
+type fileStamp struct {
+	Size    int64  `json:"size"`
+	ModNano int64  `json:"mtime_ns"`
+	ChNano  int64  `json:"ctime_ns"`
+	Inode   uint64 `json:"inode"`
+	Device  uint64 `json:"device"`
+}
+
+// intact reports whether the file at p still is the image with this hash and size, hashing it only
+// when the index cannot vouch for it.
+func (x *fileIndex) intact(p, wantSHA string, wantSize int64) bool {
+	info, err := os.Stat(p)
+	if err != nil || !info.Mode().IsRegular() || info.Size() != wantSize {
+		return false
+	}
+	stamp, stamped := stampOf(info)
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		stamped = false
+	}
+	if stamped && x != nil {
+		if e, ok := x.load(abs); ok && e.SHA256 == wantSHA && e.Stat == stamp && !e.racy() {
+			return true
+		}
+	}
+	hash := kie.HashFile
+	if x != nil {
+		hash = x.hash
+	}
+	got, n, err := hash(p)
+	if err != nil || got != wantSHA || n != wantSize {
+		return false
+	}
+	if stamped && x != nil {
+		// Only a stamp taken before the hash may be recorded: one taken after could belong to a write
+		// that happened while hashing. A changed stamp just means no entry this time.
+		if again, err := os.Stat(p); err == nil {
+			if s2, ok := stampOf(again); ok && s2 == stamp {
+				_ = x.store(abs, indexEntry{SHA256: got, Stat: stamp, Recorded: x.now().UnixNano()})
+			}
+		}
+	}
+	return true
+}
+
+// racy reports an entry recorded too soon after the file's last change to be trusted.
+func (e indexEntry) racy() bool {
+	last := max(e.Stat.ModNano, e.Stat.ChNano)
+	return e.Recorded-last < int64(racyWindow)
+}
+
+func (x *fileIndex) file(abs string) string {
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(x.dir, hex.EncodeToString(sum[:16])+".json")
+}
+
+func (x *fileIndex) load(abs string) (indexEntry, bool) {
+	var e indexEntry
+	b, err := os.ReadFile(x.file(abs))
+	if err != nil || json.Unmarshal(b, &e) != nil {
+		return e, false
+	}
+	return e, true
+}
+
+// store writes an entry atomically; a failure only means hashing again next time.
+func (x *fileIndex) store(abs string, e indexEntry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(x.dir, 0o700); err != nil {
+		return fmt.Errorf("file index: %w", err)
+	}
+	f, err := os.CreateTemp(x.dir, ".entry-*")
+	if err != nil {
+		return fmt.Errorf("file index: %w", err)
+	}
+	_, werr := f.Write(b)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("file index: %w", err)
+	}
+	if err := os.Rename(f.Name(), x.file(abs)); err != nil {
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("file index: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,23 @@
+//go:build darwin || freebsd || netbsd || openbsd
+
+package provider
+
+import (
+	"os"
+	"syscall"
+)
+
+// stampOf reads the metadata the file index compares; false where the platform does not give it.
+func stampOf(info os.FileInfo) (fileStamp, bool) {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileStamp{}, false
+	}
+	return fileStamp{
+		Size:    info.Size(),
+		ModNano: info.ModTime().UnixNano(),
+		ChNano:  int64(st.Ctimespec.Sec)*1e9 + int64(st.Ctimespec.Nsec), //nolint:unconvert // 32-bit platforms
+		Inode:   uint64(st.Ino),                                         //nolint:unconvert // 32-bit platforms
+		Device:  uint64(st.Dev),                                         //nolint:unconvert,gosec // 32-bit platforms; device ids are not negative
+	}, true
+}
