@@ -155,13 +155,17 @@ func TestAccFault_generateRejectedFailsFast(t *testing.T) {
 			posts: 1, maxTime: 20 * time.Second,
 		},
 		{
-			name: "455-beyond-retries",
+			// A refusal is retried until the create timeout, not a fixed number of times: with Retry-After 1
+			// (waits of 1-1.2 s), attempts at 0, 1-1.2, 2-2.4 and 3-3.6 s fit in 4 s, a fifth would not.
+			name: "455-until-the-create-timeout",
 			setup: func(s *kiemock.Server) {
 				s.InjectFault(kiemock.Fault{Endpoint: kiemock.EndpointGenerate, Kind: kiemock.FaultStatus, Status: 455,
 					Message: "Service under maintenance", RetryAfter: "1", Times: -1})
 			},
-			want:  []string{"giving up after 5 attempts", "service under maintenance", "No task was created"},
-			posts: 5, maxTime: 30 * time.Second,
+			extra: []string{timeoutsBlock("create", "4s")},
+			want: []string{"KIE refused the generation request for now", "KIE refused the request 4 times over",
+				"service under maintenance", "No task was created", "longer create timeout"},
+			posts: 4, maxTime: 30 * time.Second,
 		},
 	}
 	for _, tc := range cases {

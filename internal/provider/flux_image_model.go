@@ -180,8 +180,10 @@ func addGenerateError(diags *diag.Diagnostics, err error) {
 		diags.AddError("KIE rejected the generation request", fmt.Sprintf("%s. No task was created.", err))
 	case kie.IsRefusedForNow(err):
 		diags.AddError("KIE refused the generation request for now", fmt.Sprintf("%s\nKIE turned the request away "+
-			"before accepting it (rate limited or under maintenance), even after retrying. No task was created and "+
-			"nothing was charged: apply again later.", err))
+			"before accepting it (rate limited or under maintenance) every time it was sent until the create timeout. "+
+			"No task was created and nothing was charged. Apply again later; if other runs share the KIE account, "+
+			"give this resource a longer create timeout (timeouts { create = ... }) or split the account between "+
+			"the runs (create_rate_limit, status_query_rate).", err))
 	default:
 		diags.AddError("Starting the generation failed", err.Error())
 	}
