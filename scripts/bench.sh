@@ -21,6 +21,8 @@
 #   BENCH_CREATE_WINDOW_ATTR=name     provider attribute of the create window, set to 10 s/S
 #                                     (default: create_rate_window when the provider has it)
 #   BENCH_APPLY_TIMEOUT=3600          seconds before one apply is interrupted
+#   BENCH_SHARED_N=100      images per run of the shared-account scenario (3 concurrent applies with
+#                           one key, and a second apply joining a first one half way)
 #   KIE_PINNED_ONLY=1       ignore a terraform on PATH (see scripts/ensure-cli.sh)
 set -euo pipefail
 
@@ -45,16 +47,18 @@ big_mib=${BENCH_BIG_MIB:-20}
 big_rate=${BENCH_BIG_RATE_MIB:-4}
 create_rate_limit=${BENCH_CREATE_RATE_LIMIT:-20}
 apply_timeout=${BENCH_APPLY_TIMEOUT:-3600}
+shared_n=${BENCH_SHARED_N:-100}
 quick=
 if [ "${BENCH_QUICK:-}" = 1 ]; then
   quick=1
   sizes=20
   plan_n=${BENCH_PLAN_N:-50}
   big_n=${BENCH_BIG_N:-5}
+  shared_n=${BENCH_SHARED_N:-20}
 fi
 
 awk -v s="$scale" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 1000) }' || die "BENCH_SCALE must be a number in (0, 1000], not '$scale'"
-for n in $sizes $plan_n $big_n; do
+for n in $sizes $plan_n $big_n $shared_n; do
   case $n in '' | *[!0-9]*) die "image counts must be whole numbers, got '$n'" ;; esac
   [ "$n" -gt 0 ] || die "image counts must be positive"
 done
@@ -72,6 +76,8 @@ secs() { awk -v b="$1" -v s="$scale" 'BEGIN { printf "%.3f", b / 1000 / s }'; }
 latency_ms=$(ms 10000)
 jitter_ms=$(ms 20000)
 window_ms=$(ms 10000)
+# kie-mock's Retry-After comes in whole seconds at S=1; scaled, in tenths of a second at S=10.
+retry_after_unit_ms=$(ms 1000)
 # The provider's defaults, each divided by S: poll_initial_delay 8s, poll_min_interval 3s,
 # poll_max_interval 30s, request_timeout 60s, status_query_rate 10/s.
 initial_delay_ms=$(ms 8000)
@@ -319,7 +325,7 @@ timed_apply() {
 # ---------------------------------------------------------------------------------------------
 # 1. Timed applies against the realistic (scaled) mock.
 start_mock main -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
-  -create-window "${window_ms}ms" -image-scale 1 "${image_pad[@]}"
+  -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" -image-scale 1 "${image_pad[@]}"
 main_url=$mock_url
 main_pid=$mock_pid
 # The callback variant runs against a second mock with the same limits that signs its callbacks
@@ -328,7 +334,8 @@ main_pid=$mock_pid
 callback_secret=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 [ "${#callback_secret}" = 32 ] || die "could not make a callback secret"
 start_mock callback -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
-  -create-window "${window_ms}ms" -image-scale 1 "${image_pad[@]}" -callback-secret "$callback_secret"
+  -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" -image-scale 1 "${image_pad[@]}" \
+  -callback-secret "$callback_secret"
 callback_url=$mock_url
 callback_pid=$mock_pid
 for n in $sizes; do
@@ -342,6 +349,85 @@ for n in $sizes; do
 done
 stop_mock "$callback_pid"
 stop_mock "$main_pid"
+
+# ---------------------------------------------------------------------------------------------
+# 1b. One account, several runs: separate working directories and provider processes, one key, one
+# kie-mock with KIE's limits. Each run tags its prompts ([mock:tag=...]) so that the mock counts its
+# requests apart. Writes shared/ID.json.
+start_mock shared -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
+  -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" -image-scale 1 "${image_pad[@]}"
+shared_url=$mock_url
+shared_pid=$mock_pid
+mkdir -p "$run_dir/shared"
+for i in 1 2 3; do
+  prepare_dir provider "$run_dir/tf/shared-$i"
+  write_provider_override "$run_dir/tf/shared-$i" "$provider_window" "${initial_delay_ms}ms"
+done
+mapfile -t shared_pvars < <(provider_vars "$shared_url")
+
+# shared_start ID I: start run I of scenario ID in the background (sets shared_last_pid); it writes
+# "START_NS END_NS EXIT" to shared/ID-rI.times when it ends.
+shared_start() {
+  local id=$1 i=$2 dir="$run_dir/tf/shared-$2"
+  rm -rf "$dir/terraform.tfstate" "$dir/terraform.tfstate.backup" "$dir/out"
+  (
+    start=$(now_ns)
+    rc=0
+    cd "$dir"
+    KIE_BASE_URL="$shared_url" timeout -s INT -k 60 "$apply_timeout" "$cli" apply -auto-approve -input=false \
+      -no-color -parallelism=50 -var="n=$shared_n" -var="out_dir=out" -var="prompt_tag=[mock:tag=$id-r$i] " \
+      "${shared_pvars[@]}" >"$run_dir/logs/$id-r$i.log" 2>&1 || rc=$?
+    echo "$start $(now_ns) $rc" >"$run_dir/shared/$id-r$i.times"
+  ) &
+  shared_last_pid=$!
+  bg_pids+=("$shared_last_pid")
+}
+
+# shared_scenario ID RUNS JOIN: RUNS applies of BENCH_SHARED_N images; with JOIN=1 run 2 starts once
+# run 1 has created half of its images, else all start together.
+shared_scenario() {
+  local id=$1 runs=$2 join=$3 i p created
+  local -a pids=()
+  wait_idle "$shared_url"
+  mock_post "$shared_url" reset-stats
+  log "shared account $id: $runs runs of N=$shared_n, -parallelism=50 each$([ "$join" = 1 ] && echo ', run 2 joins half way')..."
+  for i in $(seq 1 "$runs"); do
+    if [ "$join" = 1 ] && [ "$i" -gt 1 ]; then
+      for _ in $(seq 1 $((apply_timeout * 10))); do
+        created=$(mock_get "$shared_url" tag-stats | jq -r --arg t "$id-r1" '.[$t].tasksCreated // 0')
+        [ "$created" -lt $(((shared_n + 1) / 2)) ] || break
+        sleep 0.1
+      done
+    fi
+    shared_start "$id" "$i"
+    pids+=("$shared_last_pid")
+  done
+  for p in "${pids[@]}"; do
+    wait "$p" || true
+    forget_pid "$p"
+  done
+  mock_get "$shared_url" stats >"$run_dir/shared/$id-stats.json"
+  mock_get "$shared_url" tag-stats >"$run_dir/shared/$id-tags.json"
+  local runs_json='[]' start end rc files
+  for i in $(seq 1 "$runs"); do
+    read -r start end rc <"$run_dir/shared/$id-r$i.times"
+    files=0
+    [ ! -d "$run_dir/tf/shared-$i/out" ] || files=$(find "$run_dir/tf/shared-$i/out" -type f ! -name '.*' | wc -l | tr -d ' ')
+    runs_json=$(jq -c --arg tag "$id-r$i" --argjson start "$start" --argjson finish "$end" --argjson rc "$rc" \
+      --argjson files "$files" '. + [{tag: $tag, startNs: $start, endNs: $finish, exitCode: $rc, files: $files}]' <<<"$runs_json")
+    log "  run $i: $(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", (e - s) / 1e9 }')s, exit $rc, $files files"
+  done
+  jq -n --arg id "$id" --argjson n "$shared_n" --argjson join "$join" --argjson runs "$runs_json" \
+    --slurpfile stats "$run_dir/shared/$id-stats.json" --slurpfile tags "$run_dir/shared/$id-tags.json" \
+    '{id: $id, n: $n, parallelism: 50, join: ($join == 1), runs: $runs, stats: $stats[0], tags: $tags[0]}' \
+    >"$run_dir/shared/$id.json"
+  rm -f "$run_dir/shared/$id-stats.json" "$run_dir/shared/$id-tags.json" "$run_dir/shared/$id"-r*.times
+  log "shared account $id: $(jq -r '"\(.stats.tasksCreated) tasks, \(.stats.generateRequests) POSTs, \(.stats.rateLimited) 429s, \(.stats.statusQueries) status queries"' "$run_dir/shared/$id.json")"
+}
+shared_scenario shared-3 3 0
+shared_scenario shared-join 2 1
+stop_mock "$shared_pid"
+for i in 1 2 3; do rm -rf "$run_dir/tf/shared-$i/out"; done
 
 # ---------------------------------------------------------------------------------------------
 # 2. Plan/refresh of finished images: both states come from real applies against a mock without
@@ -467,6 +553,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
   --arg windowAttr "$window_attr" --arg providerWindow "$provider_window" \
   --arg baselinePoll "$baseline_poll" --arg baselineRetry "$baseline_retry" \
   --argjson imageMin "$image_min" --argjson imageMax "$image_max" \
+  --argjson sharedN "$shared_n" --arg retryAfterUnit "${retry_after_unit_ms}ms" \
   --argjson planN "$plan_n" --argjson bigN "$big_n" --arg bigMiB "$big_mib" --arg bigRate "$big_rate" \
   '{date: $date, command: $command, scale: ($scale | tonumber), sizes: ($sizes | split(" ") | map(select(. != "") | tonumber)),
     quick: $quick, nproc: $nproc, cpu: $cpu, mem: $mem, kernel: $kernel, loadStart: $loadStart, loadEnd: $loadEnd, cli: $cli, go: $go, commit: $commit,
@@ -476,6 +563,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
       initialDelayAttr: $initialAttr, initialDelay: $initialDelay, safetyPoll: $safetyPoll},
     baseline: {poll: $baselinePoll, retrySleep: $baselineRetry},
     imageMinBytes: $imageMin, imageMaxBytes: $imageMax,
+    sharedN: $sharedN, retryAfterUnit: $retryAfterUnit,
     planN: $planN, bigN: $bigN, bigMiB: ($bigMiB | tonumber), bigRateMiB: ($bigRate | tonumber)}' >"$run_dir/meta.json"
 
 # shellcheck disable=SC2086 # split the list

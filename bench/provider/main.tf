@@ -27,6 +27,12 @@ variable "output_format" {
   default = "png"
 }
 
+variable "prompt_tag" {
+  type        = string
+  default     = ""
+  description = "Prefix of every prompt, such as a kie-mock [mock:tag=NAME] marker that tells runs sharing one key apart."
+}
+
 variable "base_url" {
   type = string
 }
@@ -89,7 +95,7 @@ provider "kie" {
 resource "kie_flux_image" "img" {
   count = var.n
 
-  prompt        = "benchmark image ${count.index}: a lighthouse on a cliff at dusk, oil painting"
+  prompt        = "${var.prompt_tag}benchmark image ${count.index}: a lighthouse on a cliff at dusk, oil painting"
   output_format = var.output_format
   output_path   = var.out_dir == "" ? null : "${var.out_dir}/img-${count.index}.${var.output_format == "jpeg" ? "jpg" : "png"}"
 }

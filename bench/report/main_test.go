@@ -64,7 +64,7 @@ func TestCallbackTarget(t *testing.T) {
 	}
 	row := func(runs map[string]*applyRun) string {
 		var b strings.Builder
-		write(&b, m, runs, nil, &cdnStats{}, "inflight.png")
+		write(&b, m, runs, nil, &cdnStats{}, "inflight.png", nil)
 		for _, line := range strings.Split(b.String(), "\n") {
 			if strings.HasPrefix(line, "| Callback-receiver variant") {
 				return line

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// sharedScenario is one shared-account scenario of scripts/bench.sh: several applies with one key
+// against one kie-mock, each in its own working directory and provider process.
+type sharedScenario struct {
+	ID          string              `json:"id"`
+	N           int                 `json:"n"` // images per run
+	Parallelism int                 `json:"parallelism"`
+	Join        bool                `json:"join"` // run 2 started once run 1 had created half of its images
+	Runs        []sharedRun         `json:"runs"`
+	Stats       mockStats           `json:"stats"` // the whole account
+	Tags        map[string]tagStats `json:"tags"`  // per run, by its prompt tag
+}
+
+type sharedRun struct {
+	Tag      string `json:"tag"`
+	StartNs  int64  `json:"startNs"`
+	EndNs    int64  `json:"endNs"`
+	ExitCode int    `json:"exitCode"`
+	Files    int    `json:"files"`
+}
+
+type tagStats struct {
+	GenerateRequests int `json:"generateRequests"`
+	TasksCreated     int `json:"tasksCreated"`
+	RateLimited      int `json:"rateLimited"`
+	StatusQueries    int `json:"statusQueries"`
+}
+
+func (r sharedRun) failed(n int) int { return max(n-r.Files, 0) }
+
+// sharedAccount sums a scenario up for the account.
+type sharedAccount struct {
+	images     int
+	wallSec    float64 // first run's start to last run's end
+	lowerBound float64
+	failed     int
+	runsOK     bool
+	oneTask    bool // exactly one created task per image, for the account and for every run
+}
+
+// account computes the account's figures. Its lower bound is the later of what the create limit
+// allows for all images together and, for a run that started late, its start plus its own bound.
+func (s *sharedScenario) account(m *meta) sharedAccount {
+	a := sharedAccount{images: s.N * len(s.Runs), runsOK: len(s.Runs) > 0, oneTask: len(s.Runs) > 0}
+	if len(s.Runs) == 0 {
+		return a
+	}
+	lb := func(n int) float64 {
+		return lowerBound(n, m.CreateLim, m.WindowMs/1000, m.LatencyMs/1000, m.JitterMs/1000)
+	}
+	first := slices.MinFunc(s.Runs, func(x, y sharedRun) int { return int(x.StartNs - y.StartNs) }).StartNs
+	last := first
+	a.lowerBound = lb(a.images)
+	for _, r := range s.Runs {
+		last = max(last, r.EndNs)
+		a.lowerBound = max(a.lowerBound, float64(r.StartNs-first)/1e9+lb(s.N))
+		a.failed += r.failed(s.N)
+		a.runsOK = a.runsOK && r.ExitCode == 0 && r.failed(s.N) == 0
+		a.oneTask = a.oneTask && s.Tags[r.Tag].TasksCreated == s.N
+	}
+	a.wallSec = float64(last-first) / 1e9
+	a.oneTask = a.oneTask && s.Stats.TasksCreated == a.images
+	return a
+}
+
+func (s *sharedScenario) describe() string {
+	if s.Join {
+		return fmt.Sprintf("%d runs of %d images, the second joining when the first has created half of its images", len(s.Runs), s.N)
+	}
+	return fmt.Sprintf("%d runs of %d images started together", len(s.Runs), s.N)
+}
+
+func readShared(dir string) ([]*sharedScenario, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "shared", "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*sharedScenario
+	for _, f := range files {
+		var s sharedScenario
+		if err := readJSON(f, &s); err != nil {
+			return nil, err
+		}
+		out = append(out, &s)
+	}
+	// Runs together first, then the joining variant.
+	slices.SortFunc(out, func(a, b *sharedScenario) int {
+		if a.Join != b.Join {
+			if a.Join {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// writeSharedTargets writes the target rows of the shared-account scenarios.
+func writeSharedTargets(b *strings.Builder, m *meta, scenarios []*sharedScenario) {
+	if len(scenarios) == 0 {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	type target struct {
+		name    string
+		measure func(s *sharedScenario, a sharedAccount) (string, bool)
+	}
+	targets := []target{
+		{"Shared account: every run succeeds (exit 0, no failed resource)", func(s *sharedScenario, a sharedAccount) (string, bool) {
+			var codes []string
+			for _, r := range s.Runs {
+				codes = append(codes, fmt.Sprint(r.ExitCode))
+			}
+			return fmt.Sprintf("exit %s, %d failed resources", strings.Join(codes, "/"), a.failed), a.runsOK
+		}},
+		{"Shared account: exactly one created task per image", func(s *sharedScenario, a sharedAccount) (string, bool) {
+			return fmt.Sprintf("%d tasks for %d images", s.Stats.TasksCreated, a.images), a.oneTask
+		}},
+		{"Shared account: at most 0.5 refused generate requests per image over the account", func(s *sharedScenario, a sharedAccount) (string, bool) {
+			v := float64(s.Stats.RateLimited) / float64(max(a.images, 1))
+			return fmt.Sprintf("%.2f (%d 429s)", v, s.Stats.RateLimited), a.images > 0 && v <= 0.5
+		}},
+		{"Shared account: at most 8 status queries per image", func(s *sharedScenario, a sharedAccount) (string, bool) {
+			v := float64(s.Stats.StatusQueries) / float64(max(a.images, 1))
+			return fmt.Sprintf("%.2f", v), a.images > 0 && v <= 8
+		}},
+		{"Shared account: account wall time within 1.2× of the lower bound its limit allows", func(_ *sharedScenario, a sharedAccount) (string, bool) {
+			return fmt.Sprintf("%.1f s vs %.1f s: **%.2f×**", a.wallSec, a.lowerBound, a.wallSec/a.lowerBound),
+				a.lowerBound > 0 && a.wallSec <= 1.2*a.lowerBound
+		}},
+	}
+	for _, t := range targets {
+		var parts []string
+		okAll := true
+		for _, s := range scenarios {
+			a := s.account(m)
+			text, ok := t.measure(s, a)
+			label := fmt.Sprintf("%d together", len(s.Runs))
+			if s.Join {
+				label = "second joins"
+			}
+			parts = append(parts, label+": "+text)
+			okAll = okAll && ok
+		}
+		p("| %s | %s | %s |\n", t.name, strings.Join(parts, "; "), passFail(okAll))
+	}
+}
+
+// writeShared writes the section of the shared-account scenarios.
+func writeShared(b *strings.Builder, m *meta, scenarios []*sharedScenario) {
+	if len(scenarios) == 0 {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## Shared account: several runs, one key\n\n")
+	p("Each run is a `terraform apply` of `bench/provider/main.tf` in its own working directory (its own provider "+
+		"process), `-parallelism=%d`, all with the same key against one kie-mock with KIE's limits (20 creates per %.3g s, "+
+		"Retry-After in steps of %s). No run knows of the others: the provider's create rate backs off when KIE refuses a "+
+		"request and recovers as requests are accepted. Each run's prompts carry a `[mock:tag=…]` marker, so the mock "+
+		"counts each run's requests apart (`GET /_mock/tag-stats`).\n\n", scenarios[0].Parallelism, m.WindowMs/1000, m.RetryAfterUnit)
+	for _, s := range scenarios {
+		a := s.account(m)
+		first := s.Runs[0].StartNs
+		for _, r := range s.Runs {
+			first = min(first, r.StartNs)
+		}
+		p("### %s\n\n", s.describe())
+		p("| Run | Start (s) | Wall (s) | Wall / account bound | Created tasks / image | Refused (429) / image | Status queries / image | Failed resources | Exit |\n")
+		p("|---|---|---|---|---|---|---|---|---|\n")
+		for i, r := range s.Runs {
+			ts := s.Tags[r.Tag]
+			wall := float64(r.EndNs-r.StartNs) / 1e9
+			p("| run %d | %.1f | %.1f | %.2f× | %s | %s | %s | %d | %d |\n", i+1, float64(r.StartNs-first)/1e9, wall,
+				wall/a.lowerBound, perImage(ts.TasksCreated, s.N), perImage(ts.RateLimited, s.N), perImage(ts.StatusQueries, s.N),
+				r.failed(s.N), r.ExitCode)
+		}
+		p("| **account** (%d images) | 0.0 | %.1f | **%.2f×** (bound %.1f s) | %s | %s | %s | %d | |\n\n", a.images, a.wallSec,
+			a.wallSec/a.lowerBound, a.lowerBound, perImage(s.Stats.TasksCreated, a.images), perImage(s.Stats.RateLimited, a.images),
+			perImage(s.Stats.StatusQueries, a.images), a.failed)
+	}
+	p("Account bound: LB(N) above for all the account's images together, or, when a run started later, its start " +
+		"plus LB of its own images, whichever is later. Wall: each apply's own start to end; the account's, the first " +
+		"start to the last end. Refused: the mock's 429s, all of them (including the first window's). Failed resources: " +
+		"images without a file after the apply.\n\n")
+}
+
+// sharedOrWarn reads the shared scenarios; a broken file is reported but does not stop the report.
+func sharedOrWarn(dir string) []*sharedScenario {
+	s, err := readShared(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "report: shared-account results:", err)
+	}
+	return s
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func sharedFixture(join bool, files, created, refused, queries int) *sharedScenario {
+	const s = int64(1e9)
+	sc := &sharedScenario{ID: "x", N: 100, Parallelism: 50, Join: join, Tags: map[string]tagStats{}}
+	starts, walls := []int64{0, 0, 0}, []int64{15 * s, 15 * s, 15 * s}
+	if join {
+		starts, walls = []int64{0, 2 * s}, []int64{10 * s, 11 * s}
+	}
+	for i, st := range starts {
+		tag := string(rune('a' + i))
+		sc.Runs = append(sc.Runs, sharedRun{Tag: tag, StartNs: 100*s + st, EndNs: 100*s + st + walls[i], Files: files})
+		sc.Tags[tag] = tagStats{TasksCreated: created, RateLimited: refused, StatusQueries: queries}
+	}
+	n := len(starts)
+	sc.Stats = mockStats{TasksCreated: created * n, RateLimited: refused * n, StatusQueries: queries * n}
+	return sc
+}
+
+func TestSharedAccountBound(t *testing.T) {
+	m := &meta{CreateLim: 20, WindowMs: 1000, LatencyMs: 1000, JitterMs: 2000}
+	// Three runs of 100 together: 300 images, 15 batches.
+	a := sharedFixture(false, 100, 100, 10, 500).account(m)
+	if want := 14 + 1 + 2*20.0/21; math.Abs(a.lowerBound-want) > 1e-9 || a.wallSec != 15 || !a.runsOK || !a.oneTask {
+		t.Errorf("together: %+v, want bound %v", a, want)
+	}
+	// A second run that starts 2 s in: 200 images together allow 9 windows, but it cannot end before
+	// 2 s + LB(100) = 2 + 4 + 2.9; the later of the two counts.
+	a = sharedFixture(true, 100, 100, 10, 500).account(m)
+	if want := 9 + 1 + 2*20.0/21; math.Abs(a.lowerBound-want) > 1e-9 || a.wallSec != 13 {
+		t.Errorf("join: %+v, want bound %v", a, want)
+	}
+	late := sharedFixture(true, 100, 100, 10, 500)
+	late.Runs[1].StartNs += 6e9
+	late.Runs[1].EndNs += 6e9
+	if a := late.account(m); math.Abs(a.lowerBound-(8+4+1+2*20.0/21)) > 1e-9 {
+		t.Errorf("late join: bound %v", a.lowerBound)
+	}
+}
+
+func TestSharedTargets(t *testing.T) {
+	m := &meta{CreateLim: 20, WindowMs: 1000, LatencyMs: 1000, JitterMs: 2000, RetryAfterUnit: "100ms"}
+	rows := func(s ...*sharedScenario) string {
+		var b strings.Builder
+		writeSharedTargets(&b, m, s)
+		return b.String()
+	}
+	got := rows(sharedFixture(false, 100, 100, 50, 800), sharedFixture(true, 100, 100, 50, 800))
+	if strings.Count(got, "**PASS**") != 5 || strings.Contains(got, "**FAIL**") {
+		t.Errorf("all targets met, got:\n%s", got)
+	}
+	for _, tc := range []struct {
+		s    *sharedScenario
+		want string
+	}{
+		{sharedFixture(false, 99, 100, 0, 100), "Shared account: every run succeeds"},
+		{sharedFixture(false, 100, 101, 0, 100), "exactly one created task"},
+		{sharedFixture(false, 100, 100, 51, 100), "0.5 refused"},
+		{sharedFixture(false, 100, 100, 0, 801), "8 status queries"},
+	} {
+		for _, line := range strings.Split(rows(tc.s), "\n") {
+			if strings.Contains(line, tc.want) && !strings.HasSuffix(line, "**FAIL** |") {
+				t.Errorf("want FAIL: %s", line)
+			}
+		}
+	}
+	slow := sharedFixture(false, 100, 100, 0, 100)
+	for i := range slow.Runs {
+		slow.Runs[i].EndNs += 5e9 // 20 s against a bound of 16.9 s
+	}
+	if got := rows(slow); !strings.Contains(got, "3 together: 20.0 s vs 16.9 s: **1.18×** | **PASS**") {
+		t.Errorf("1.18x should pass:\n%s", got)
+	}
+	var b strings.Builder
+	writeShared(&b, m, []*sharedScenario{sharedFixture(true, 100, 100, 10, 500)})
+	if out := b.String(); !strings.Contains(out, "| **account** (200 images) | 0.0 | 13.0 |") || !strings.Contains(out, "second joining") {
+		t.Errorf("section:\n%s", out)
+	}
+}
