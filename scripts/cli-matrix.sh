@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Print the acceptance-test CLI matrix, one "kind path version" line per CLI:
-#   - the pinned Terraform 1.5.7 and OpenTofu 1.10.6 builds (always; built if missing),
-#   - plus any terraform/tofu on PATH whose version differs from those and is at least the supported
-#     floor (Terraform 1.5.7, OpenTofu 1.10.0), unless KIE_PINNED_ONLY is set.
+# Print the acceptance-test CLI matrix, one "kind path version origin" line per CLI:
+#   - the pinned builds (always; built if missing): Terraform 1.5.7 and OpenTofu 1.10.6, the oldest
+#     versions supported, and Terraform 1.14.3 and OpenTofu 1.12.6, current releases
+#     (scripts/ensure-cli.sh pinned / current); origin "pinned",
+#   - plus any terraform/tofu on PATH whose version is none of those and is at least the supported
+#     floor (Terraform 1.5.7, OpenTofu 1.10.0), unless KIE_PINNED_ONLY is set; origin "path".
 # KIE_ACC_CLIS="terraform" (or "tofu") limits the matrix to one kind, for quick local runs.
 # Logs go to stderr.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 kinds=${KIE_ACC_CLIS:-terraform tofu}
+# Order within a kind: the floor first, then the current release.
+pins="pinned current"
 
 log() { printf 'cli-matrix: %s\n' "$*" >&2; }
 
@@ -32,12 +36,18 @@ cli_version() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Build the pinned CLIs in parallel: each build is mostly downloading and linking, so two at once
-# finish well before two in a row, even on 2 cores.
+# Build missing pinned CLIs in one lane per kind, the lanes in parallel: a build is partly
+# downloading, which overlaps well with the other lane's compiling, and within a lane the second
+# OpenTofu reuses compiled packages the first one left in the Go build cache. Four builds at once
+# on 2 cores would only compile the shared packages twice.
 pids=()
 for kind in $kinds; do
   case $kind in terraform | tofu) ;; *) log "unknown kind '$kind' in KIE_ACC_CLIS"; exit 2 ;; esac
-  "$here/ensure-cli.sh" "$kind" pinned >"$tmp/$kind" &
+  (
+    for pin in $pins; do
+      "$here/ensure-cli.sh" "$kind" "$pin" >"$tmp/$kind-$pin" || exit 1
+    done
+  ) &
   pids+=("$!")
 done
 failed=0
@@ -50,20 +60,27 @@ if [ "$failed" -ne 0 ]; then
 fi
 
 for kind in $kinds; do
-  pinned_path=$(cat "$tmp/$kind")
-  pinned_version=$(cli_version "$pinned_path") || { log "error: $pinned_path does not run"; exit 1; }
-  printf '%s %s %s\n' "$kind" "$pinned_path" "$pinned_version"
+  seen=" "
+  for pin in $pins; do
+    pinned_path=$(cat "$tmp/$kind-$pin")
+    pinned_version=$(cli_version "$pinned_path") || true
+    [ -n "$pinned_version" ] || { log "error: $pinned_path does not run"; exit 1; }
+    printf '%s %s %s pinned\n' "$kind" "$pinned_path" "$pinned_version"
+    seen="$seen$pinned_version "
+  done
 
   [ -z "${KIE_PINNED_ONLY:-}" ] || continue
   path_bin=$(command -v "$kind" 2>/dev/null) || continue
+  case $path_bin in /*) ;; *) path_bin="$PWD/$path_bin" ;; esac
   path_version=$(cli_version "$path_bin") || true
+  case $seen in *" $path_version "*) dup=1 ;; *) dup= ;; esac
   if [ -z "$path_version" ]; then
     log "ignoring $path_bin: 'version' failed"
-  elif [ "$path_version" = "$pinned_version" ]; then
-    : # same version as the pinned build: one run is enough
+  elif [ -n "$dup" ]; then
+    log "skipping $kind $path_version on PATH ($path_bin): the same version is pinned, one run is enough"
   elif ! version_ge "$path_version" "$(floor "$kind")"; then
     log "ignoring $kind $path_version on PATH ($path_bin): older than the supported floor"
   else
-    printf '%s %s %s\n' "$kind" "$path_bin" "$path_version"
+    printf '%s %s %s path\n' "$kind" "$path_bin" "$path_version"
   fi
 done

@@ -2,8 +2,10 @@
 # Print the absolute path of a usable Terraform or OpenTofu CLI on stdout.
 #
 #   scripts/ensure-cli.sh terraform           PATH terraform if >= 1.5.7, else the pinned build
-#   scripts/ensure-cli.sh terraform pinned    always the pinned Terraform 1.5.7 build
+#   scripts/ensure-cli.sh terraform pinned    always the pinned Terraform 1.5.7 build (the floor)
+#   scripts/ensure-cli.sh terraform current   always the pinned Terraform 1.14.3 build
 #   scripts/ensure-cli.sh tofu [pinned]       PATH tofu if >= 1.10, else the pinned OpenTofu 1.10.6 build
+#   scripts/ensure-cli.sh tofu current        always the pinned OpenTofu 1.12.6 build
 #   scripts/ensure-cli.sh KIND X.Y.Z          build that exact version (same recipe as the pinned one)
 #
 # No prebuilt CLI download works on every machine we use, so pinned CLIs are built from source
@@ -12,16 +14,19 @@
 # All logging goes to stderr so callers can capture the path with $(...).
 set -euo pipefail
 
+# "pinned" is the oldest supported CLI, "current" the newest release the suite is proven on.
 readonly TF_PINNED=1.5.7
+readonly TF_CURRENT=1.14.3
 readonly TF_MIN=1.5.7
 readonly TOFU_PINNED=1.10.6
+readonly TOFU_CURRENT=1.12.6
 readonly TOFU_MIN=1.10.0
 
 log() { printf 'ensure-cli: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-  sed -n '2,12s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,14s/^# \{0,1\}//p' "$0" >&2
   exit 2
 }
 
@@ -49,13 +54,65 @@ cache_root() {
   (cd "$root" && pwd -P)
 }
 
-# build_terraform VERSION OUTDIR: go install Terraform into OUTDIR/terraform.
+# build_terraform VERSION OUTDIR: build Terraform into OUTDIR/terraform.
 build_terraform() {
+  if version_ge "$1" 1.6.0; then
+    build_terraform_patched "$@"
+    return
+  fi
   local version=$1 out=$2 scratch
   scratch=$(mktemp -d)
   # Run outside any module (and without inherited GOFLAGS/go.work) so the repo's go.mod never matters.
   local rc=0
   (cd "$scratch" && GOFLAGS='' GOWORK=off GOBIN="$out" go install "github.com/hashicorp/terraform@v${version}") >&2 || rc=$?
+  rm -rf "$scratch"
+  return "$rc"
+}
+
+# sed_file FILE EXPR: edit FILE in place with a sed expression (sed -i differs between GNU and BSD).
+sed_file() {
+  sed "$2" "$1" >"$1.new" && mv "$1.new" "$1"
+}
+
+# build_terraform_patched VERSION OUTDIR: Terraform 1.6+ cannot be go-installed: its go.mod replaces
+# nested modules (remote-state backends such as s3 and gcs, and internal/legacy) with directories the
+# module zip leaves out, and the proxy does not serve them. Build a writable copy without those
+# modules and the backends that import them; local, http, inmem, remote and cloud remain.
+build_terraform_patched() {
+  local version=$1 out=$2 scratch dir src mods mod alias aliases='' rc=0
+  scratch=$(mktemp -d)
+  dir=$(cd "$scratch" && GOFLAGS='' GOWORK=off go mod download -json "github.com/hashicorp/terraform@v${version}" |
+    sed -n 's/.*"Dir": "\(.*\)".*/\1/p') || true
+  if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+    rm -rf "$scratch"
+    die "could not download github.com/hashicorp/terraform@v${version}"
+  fi
+  src="$scratch/terraform"
+  cp -R "$dir" "$src"
+  chmod -R u+w "$src"
+
+  # The nested modules are exactly those replaced by a relative path whose directory is missing.
+  mods=$(sed -n 's#^replace \(github.com/hashicorp/terraform/[^ ]*\) => \./\([^ ]*\)$#\1 \2#p' "$src/go.mod" |
+    while read -r mod rel; do [ -f "$src/$rel/go.mod" ] || printf '%s\n' "$mod"; done)
+  for mod in $mods; do
+    # Drop its require and replace lines (a dot in the path must match literally).
+    sed_file "$src/go.mod" "\#[[:space:]]$(printf '%s' "$mod" | sed 's/\./\\./g')[[:space:]]#d"
+    # Drop its import and remember the alias, so the registrations that use it can go too.
+    alias=$(sed -n "s#^[[:space:]]*\([A-Za-z0-9_]*\)[[:space:]]*\"$mod\"\$#\1#p" "$src/internal/backend/init/init.go")
+    sed_file "$src/internal/backend/init/init.go" "\#\"$mod\"\$#d"
+    [ -z "$alias" ] || aliases="$aliases $alias"
+  done
+  for alias in $aliases; do
+    sed_file "$src/internal/backend/init/init.go" "/[^A-Za-z0-9_]$alias\./d"
+  done
+  [ -n "$mods" ] || log "terraform $version: no missing nested modules found; building unpatched"
+
+  # version.dev=no stops the binary from calling itself a -dev build; -trimpath keeps the
+  # scratch path out of it.
+  (cd "$src" && GOFLAGS=-mod=mod GOWORK=off go build -trimpath \
+    -ldflags "-X github.com/hashicorp/terraform/version.dev=no" -o "$out/terraform" .) >&2 || rc=$?
+  # Module-cache copies are read-only; make them removable.
+  chmod -R u+w "$scratch"
   rm -rf "$scratch"
   return "$rc"
 }
@@ -150,10 +207,10 @@ trap 'if [ -n "$build_tmp" ]; then rm -rf "$build_tmp"; fi' EXIT
 
 main() {
   if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
-  local kind=$1 mode=${2:-auto} pinned min
+  local kind=$1 mode=${2:-auto} pinned current min
   case $kind in
-    terraform) pinned=$TF_PINNED min=$TF_MIN ;;
-    tofu | opentofu) kind=tofu pinned=$TOFU_PINNED min=$TOFU_MIN ;;
+    terraform) pinned=$TF_PINNED current=$TF_CURRENT min=$TF_MIN ;;
+    tofu | opentofu) kind=tofu pinned=$TOFU_PINNED current=$TOFU_CURRENT min=$TOFU_MIN ;;
     -h | --help) usage ;;
     *) die "unknown CLI '$kind' (want terraform or tofu)" ;;
   esac
@@ -165,9 +222,10 @@ main() {
       ensure_built "$kind" "$pinned"
       ;;
     pinned) ensure_built "$kind" "$pinned" ;;
+    current) ensure_built "$kind" "$current" ;;
     [0-9]*.[0-9]*.[0-9]*) ensure_built "$kind" "${mode#v}" ;;
     v[0-9]*.[0-9]*.[0-9]*) ensure_built "$kind" "${mode#v}" ;;
-    *) die "unknown mode '$mode' (want pinned or a version like $pinned)" ;;
+    *) die "unknown mode '$mode' (want pinned, current or a version like $pinned)" ;;
   esac
 }
 

@@ -30,7 +30,7 @@ pretty_name() {
 
 summary=()
 any_failed=0
-while read -r kind path version; do
+while read -r kind path version origin; do
   name="$(pretty_name "$kind") v$version"
   printf '\n== acceptance tests with %s ==\n(%s)\n' "$name" "$path"
 
@@ -40,6 +40,7 @@ while read -r kind path version; do
     envs+=(TF_ACC_PROVIDER_HOST=registry.opentofu.org)
   fi
   log_file="$work/$kind-$version.log"
+  start=$(date +%s)
 
   # Unset anything that could point the tests at the real API (and spend credits) or at another CLI.
   set +e
@@ -61,7 +62,8 @@ while read -r kind path version; do
     result="FAIL (no acceptance test ran)"
   fi
   [ "$result" = PASS ] || any_failed=1
-  summary+=("$(printf '%-22s %-5s %4s passed %4s failed %4s skipped' "$name" "${result%% *}" "$passed" "$failed" "$skipped")")
+  summary+=("$(printf '%-20s %-6s %-5s %4s passed %4s failed %4s skipped %5ss' "$name" "${origin:-}" "${result%% *}" \
+    "$passed" "$failed" "$skipped" "$(($(date +%s) - start))")")
   if [ "$result" != PASS ]; then
     log "$name: $result"
   fi
