@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Check the example configurations: `fmt -check` over examples/, then `validate` of every example
-# directory with the pinned Terraform 1.5.7 (our oldest supported CLI) and OpenTofu 1.10.6, both
-# pointed at a freshly built provider through dev_overrides (no init, no network).
+# Check the example configurations: `fmt -check` over examples/ (with the current Terraform, which
+# also formats .tftest.hcl files), then `validate` of every example directory with the pinned
+# Terraform 1.5.7 and OpenTofu 1.10.6 (the oldest supported) and 1.14.3 and 1.12.6 (current; they
+# validate a module's test files too), all pointed at a freshly built provider through
+# dev_overrides (no init, no network).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -13,12 +15,17 @@ log() { printf 'examples: %s\n' "$*" >&2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-terraform=$(scripts/ensure-cli.sh terraform pinned)
-tofu=$(scripts/ensure-cli.sh tofu pinned)
+clis=()
+for kind in terraform tofu; do
+  for pin in pinned current; do
+    clis+=("$(scripts/ensure-cli.sh "$kind" "$pin")")
+  done
+done
+terraform_current=$(scripts/ensure-cli.sh terraform current)
 export CHECKPOINT_DISABLE=1
 
 log "terraform fmt -check -recursive examples/"
-if ! TF_CLI_CONFIG_FILE=/dev/null "$terraform" fmt -check -diff -recursive examples/; then
+if ! TF_CLI_CONFIG_FILE=/dev/null "$terraform_current" fmt -check -diff -recursive examples/; then
   log "error: examples are not formatted: run 'make fmt'"
   exit 1
 fi
@@ -41,12 +48,14 @@ failed=0
 n=0
 while IFS= read -r dir; do
   n=$((n + 1))
-  # Validate a copy: the CLIs may write .terraform/ and we keep examples/ pristine.
+  # Validate a copy: the CLIs may write .terraform/ and we keep examples/ pristine. The copy
+  # includes a module's tests/ directory, which the current CLIs validate as well.
   copy="$tmp/work/$n"
   mkdir -p "$copy"
   cp "$dir"/*.tf "$copy/"
-  for cli in "$terraform" "$tofu"; do
-    name=$(basename "$cli")
+  if [ -d "$dir/tests" ]; then cp -R "$dir/tests" "$copy/"; fi
+  for cli in "${clis[@]}"; do
+    name="$(basename "$cli") $(basename "$(dirname "$cli")" | sed 's/^[a-z]*-//')"
     if out=$(cd "$copy" && TF_CLI_CONFIG_FILE="$tmp/cli.tfrc" "$cli" validate -no-color </dev/null 2>&1); then
       log "ok    $name validate $dir"
     else

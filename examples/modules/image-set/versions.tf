@@ -1,0 +1,7 @@
+terraform {
+  required_providers {
+    kie = {
+      source = "kie-community/kie"
+    }
+  }
+}
