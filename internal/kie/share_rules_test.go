@@ -177,3 +177,52 @@ func TestGenerateRefusedThenAccepted(t *testing.T) {
 		t.Fatalf("Generate = %q, %v after %d POSTs", id, err, srv.Count())
 	}
 }
+
+// Status queries follow the same rule: queries sent before a cut do not cut again, a 429 of one sent
+// after it does, down to a sixteenth of the configured rate; answered queries win the rate back.
+func TestQueryRateHalvesOncePerEpisode(t *testing.T) {
+	clk := newFakeClock()
+	g := newQueryGate(16)
+	var sent []time.Time
+	for range 3 {
+		at, err := g.admit(context.Background(), clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, at)
+	}
+	<-clk.After(time.Millisecond)
+	cuts := 0
+	for _, at := range sent {
+		if g.refused(clk.Now(), at, 0) {
+			cuts++
+		}
+	}
+	if cuts != 1 || g.rate() != 8 {
+		t.Fatalf("%d cuts, rate %v; want one cut to 8", cuts, g.rate())
+	}
+	for _, want := range []float64{4, 2, 1, 1} {
+		<-clk.After(time.Second)
+		at, err := g.admit(context.Background(), clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-clk.After(time.Millisecond)
+		g.refused(clk.Now(), at, 0)
+		if g.rate() != want {
+			t.Fatalf("rate %v, want %v", g.rate(), want)
+		}
+	}
+	answered := 0
+	for g.rate() < 16 {
+		g.answered(clk.Now())
+		if answered++; answered > 200 {
+			t.Fatalf("rate only %v after 200 answered queries", g.rate())
+		}
+	}
+	// Each answer grows the rate's square by 2/100 of the configured rate's square: from a sixteenth back
+	// to the whole rate takes about 50 answers, which at the low rates on the way is about 6 seconds.
+	if answered < 45 || answered > 55 {
+		t.Fatalf("rate back after %d answered queries, want about 50", answered)
+	}
+}

@@ -109,6 +109,7 @@
 //	[mock:callback-twice]   the callback is delivered twice (test idempotency)
 //	[mock:echo-auth-fail]   task ends successFlag 3, errorCode 500, errorMessage quoting the
 //	                        generate request's Authorization header (test that clients redact it)
+//	[mock:tag=NAME]         count the request and its task under NAME as well (see Tags)
 //
 // # Rate limit
 //
