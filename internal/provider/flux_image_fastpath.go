@@ -118,7 +118,13 @@ func schemaDefaults(ctx context.Context, s schema.Schema) (map[string]tftypes.Va
 func (s *fastPathServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
 	if !s.disabled && req.TypeName == fluxImageTypeName && len(req.Private) == 0 && s.readIsNoop(req.CurrentState) {
 		tflog.Trace(ctx, "kie_flux_image unchanged: refreshed without the framework")
-		return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private}, nil
+		identity := req.CurrentIdentity
+		if identity == nil {
+			if attrs, ok := s.decode(req.CurrentState); ok {
+				identity = identityOf(attrs)
+			}
+		}
+		return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private, NewIdentity: identity}, nil
 	}
 	return s.ProviderServer.ReadResource(ctx, req)
 }
@@ -142,7 +148,8 @@ func (s *fastPathServer) readIsNoop(state *tfprotov6.DynamicValue) bool {
 func (s *fastPathServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	if !s.disabled && req.TypeName == fluxImageTypeName && len(req.PriorPrivate) == 0 && s.planIsNoop(req) {
 		tflog.Trace(ctx, "kie_flux_image unchanged: planned without the framework")
-		return &tfprotov6.PlanResourceChangeResponse{PlannedState: req.ProposedNewState, PlannedPrivate: req.PriorPrivate}, nil
+		return &tfprotov6.PlanResourceChangeResponse{PlannedState: req.ProposedNewState, PlannedPrivate: req.PriorPrivate,
+			PlannedIdentity: req.PriorIdentity}, nil
 	}
 	return s.ProviderServer.PlanResourceChange(ctx, req)
 }

@@ -142,6 +142,7 @@ func (r *fluxImageResource) Create(ctx context.Context, req resource.CreateReque
 		return // a resumed task KIE does not know: nothing to keep
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	setIdentity(ctx, resp.Identity, plan.TaskID, &resp.Diagnostics)
 }
 
 // finishTask waits for the model's task and downloads its image, recording the outcome in the model and
@@ -382,6 +383,7 @@ func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	setIdentity(ctx, resp.Identity, state.TaskID, &resp.Diagnostics)
 	r.data.noteUnfinished(ctx, &state)
 	if state.Status.IsNull() {
 		// Only an import leaves the status unknown: fetch the task once to fill in everything else.
@@ -450,6 +452,7 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 		plan.OutputSHA256, plan.OutputSize = types.StringNull(), types.Int64Null()
 		r.finishTask(ctx, d, &plan, false, &resp.Diagnostics)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		setIdentity(ctx, resp.Identity, plan.TaskID, &resp.Diagnostics)
 		return
 	}
 	oldPath, newPath := state.OutputPath.ValueString(), plan.OutputPath.ValueString()
@@ -488,6 +491,7 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 		removeOwnedFile(ctx, &resp.Diagnostics, oldPath, state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64())
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	setIdentity(ctx, resp.Identity, plan.TaskID, &resp.Diagnostics)
 }
 
 // Delete removes the local file the provider wrote; KIE has no delete. timeouts.delete bounds it.
@@ -511,13 +515,21 @@ func (r *fluxImageResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 }
 
+// ImportState takes the task id from `terraform import` / an import block's id, or from an import
+// block's identity (Terraform 1.12 and later).
 func (r *fluxImageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if req.ID == "" {
+	resource.ImportStatePassthroughWithIdentity(ctx, path.Root("task_id"), path.Root("task_id"), req, resp)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var taskID types.String
+	resp.Diagnostics.Append(resp.State.GetAttribute(ctx, path.Root("task_id"), &taskID)...)
+	if taskID.IsNull() || taskID.ValueString() == "" {
 		resp.Diagnostics.AddError("Missing task id", "Import a kie_flux_image by its KIE task id.")
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("task_id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), taskID)...)
+	setIdentity(ctx, resp.Identity, taskID, &resp.Diagnostics)
 }
 
 func (r *fluxImageResource) requireData(diags *diag.Diagnostics) (*providerData, bool) {
