@@ -408,6 +408,7 @@ shared_scenario() {
   done
   mock_get "$shared_url" stats >"$run_dir/shared/$id-stats.json"
   mock_get "$shared_url" tag-stats >"$run_dir/shared/$id-tags.json"
+  mock_get "$shared_url" tasks >"$run_dir/shared/$id.tasks"
   local runs_json='[]' start end rc files
   for i in $(seq 1 "$runs"); do
     read -r start end rc <"$run_dir/shared/$id-r$i.times"

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // sharedScenario is one shared-account scenario of scripts/bench.sh: several applies with one key
@@ -18,6 +19,8 @@ type sharedScenario struct {
 	Runs        []sharedRun         `json:"runs"`
 	Stats       mockStats           `json:"stats"` // the whole account
 	Tags        map[string]tagStats `json:"tags"`  // per run, by its prompt tag
+
+	tasks []taskSnapshot // every task of the mock, from ID.tasks beside the results
 }
 
 type sharedRun struct {
@@ -45,6 +48,9 @@ type sharedAccount struct {
 	failed     int
 	runsOK     bool
 	oneTask    bool // exactly one created task per image, for the account and for every run
+	// As the mock saw the scenario's tasks (0 when unknown): first task created to the last one
+	// created, and to the last one finished.
+	createSpan, apiSpan float64
 }
 
 // account computes the account's figures. Its lower bound is the later of what the create limit
@@ -69,6 +75,24 @@ func (s *sharedScenario) account(m *meta) sharedAccount {
 	}
 	a.wallSec = float64(last-first) / 1e9
 	a.oneTask = a.oneTask && s.Stats.TasksCreated == a.images
+	var firstTask, lastCreated, lastDone time.Time
+	for _, t := range s.tasks {
+		if t.CreatedAt.Before(time.Unix(0, first)) || t.CompletedAt.IsZero() {
+			continue // an earlier scenario's task
+		}
+		if firstTask.IsZero() || t.CreatedAt.Before(firstTask) {
+			firstTask = t.CreatedAt
+		}
+		if t.CreatedAt.After(lastCreated) {
+			lastCreated = t.CreatedAt
+		}
+		if t.CompletedAt.After(lastDone) {
+			lastDone = t.CompletedAt
+		}
+	}
+	if !firstTask.IsZero() {
+		a.createSpan, a.apiSpan = lastCreated.Sub(firstTask).Seconds(), lastDone.Sub(firstTask).Seconds()
+	}
 	return a
 }
 
@@ -90,6 +114,7 @@ func readShared(dir string) ([]*sharedScenario, error) {
 		if err := readJSON(f, &s); err != nil {
 			return nil, err
 		}
+		_ = readJSON(strings.TrimSuffix(f, ".json")+".tasks", &s.tasks) // optional: spans stay unknown
 		out = append(out, &s)
 	}
 	// Runs together first, then the joining variant.
@@ -187,6 +212,12 @@ func writeShared(b *strings.Builder, m *meta, scenarios []*sharedScenario) {
 		p("| **account** (%d images) | 0.0 | %.1f | **%.2f×** (bound %.1f s) | %s | %s | %s | %d | |\n\n", a.images, a.wallSec,
 			a.wallSec/a.lowerBound, a.lowerBound, perImage(s.Stats.TasksCreated, a.images), perImage(s.Stats.RateLimited, a.images),
 			perImage(s.Stats.StatusQueries, a.images), a.failed)
+		if a.createSpan > 0 {
+			batches := (a.images + m.CreateLim - 1) / max(m.CreateLim, 1)
+			p("As the mock saw it: the account's tasks were created over %.1f s (its limit allows no less than "+
+				"(b − 1)·W = %.1f s for %d images) and the last one finished %.1f s after the first was created.\n\n",
+				a.createSpan, float64(batches-1)*m.WindowMs/1000, a.images, a.apiSpan)
+		}
 	}
 	p("Account bound: LB(N) above for all the account's images together, or, when a run started later, its start " +
 		"plus LB of its own images, whichever is later. Wall: each apply's own start to end; the account's, the first " +

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func sharedFixture(join bool, files, created, refused, queries int) *sharedScenario {
@@ -81,5 +82,26 @@ func TestSharedTargets(t *testing.T) {
 	writeShared(&b, m, []*sharedScenario{sharedFixture(true, 100, 100, 10, 500)})
 	if out := b.String(); !strings.Contains(out, "| **account** (200 images) | 0.0 | 13.0 |") || !strings.Contains(out, "second joining") {
 		t.Errorf("section:\n%s", out)
+	}
+}
+
+// The spans count only the scenario's own tasks: the mock keeps the earlier scenario's too.
+func TestSharedSpans(t *testing.T) {
+	m := &meta{CreateLim: 20, WindowMs: 1000, LatencyMs: 1000, JitterMs: 2000}
+	s := sharedFixture(false, 100, 100, 0, 100)
+	start := time.Unix(0, s.Runs[0].StartNs)
+	s.tasks = []taskSnapshot{
+		{CreatedAt: start.Add(-time.Minute), CompletedAt: start.Add(-50 * time.Second)}, // earlier scenario
+		{CreatedAt: start.Add(2 * time.Second), CompletedAt: start.Add(4 * time.Second)},
+		{CreatedAt: start.Add(16 * time.Second), CompletedAt: start.Add(19 * time.Second)},
+		{CreatedAt: start.Add(10 * time.Second), CompletedAt: start.Add(12 * time.Second)},
+	}
+	if a := s.account(m); a.createSpan != 14 || a.apiSpan != 17 {
+		t.Errorf("spans %v and %v, want 14 and 17", a.createSpan, a.apiSpan)
+	}
+	var b strings.Builder
+	writeShared(&b, m, []*sharedScenario{s})
+	if !strings.Contains(b.String(), "created over 14.0 s (its limit allows no less than (b − 1)·W = 14.0 s for 300 images)") {
+		t.Errorf("section:\n%s", b.String())
 	}
 }
