@@ -18,7 +18,7 @@ import (
 // the files can tell which request made which one.
 type caption struct {
 	header string // model and aspect ratio (and "edit" for edits)
-	tag    string // task id, right-aligned when it fits beside the header
+	tag    string // task id
 	prompt string
 	// top places the panel at the top: an edit keeps its input's own caption,
 	// at the bottom, visible beneath it.
@@ -85,9 +85,15 @@ func drawCaption(img *image.RGBA, area image.Rectangle, c caption) error {
 	lineH := body.Metrics().Height.Ceil()
 	gap := max(1, int(px*0.25))
 	textW := fixed.I(max(1, w-2*pad))
-	room := (int(float64(h)*captionMaxHeight) - 2*pad - headH - gap) / max(1, lineH)
+	// The task id goes beside the header when both fit, else on a line of its own.
+	headLines := 1
+	besides := font.MeasureString(head, c.header)+fixed.I(2*pad)+font.MeasureString(head, c.tag) <= textW
+	if c.tag != "" && !besides {
+		headLines = 2
+	}
+	room := (int(float64(h)*captionMaxHeight) - 2*pad - headLines*headH - gap) / max(1, lineH)
 	lines := wrapText(body, c.prompt, textW, min(maxCaptionLines, max(1, room)))
-	panelH := min(h, 2*pad+headH+gap+len(lines)*lineH)
+	panelH := min(h, 2*pad+headLines*headH+gap+len(lines)*lineH)
 
 	panel := image.Rect(area.Min.X, area.Max.Y-panelH, area.Max.X, area.Max.Y)
 	if c.top {
@@ -100,15 +106,15 @@ func drawCaption(img *image.RGBA, area image.Rectangle, c caption) error {
 	d := font.Drawer{Dst: img, Src: image.NewUniform(headerColor), Face: head, Dot: fixed.Point26_6{X: x, Y: fixed.I(y)}}
 	d.DrawString(c.header)
 	if c.tag != "" {
-		tagW := font.MeasureString(head, c.tag)
-		tagX := fixed.I(panel.Max.X-pad) - tagW
-		if tagX > d.Dot.X+fixed.I(2*pad) {
-			d.Dot = fixed.Point26_6{X: tagX, Y: fixed.I(y)}
-			d.DrawString(c.tag)
+		if besides {
+			d.Dot = fixed.Point26_6{X: fixed.I(panel.Max.X-pad) - font.MeasureString(head, c.tag), Y: fixed.I(y)}
+		} else {
+			d.Dot = fixed.Point26_6{X: x, Y: fixed.I(y + headH)}
 		}
+		d.DrawString(c.tag)
 	}
 	d = font.Drawer{Dst: img, Src: image.NewUniform(promptColor), Face: body}
-	y = panel.Min.Y + pad + headH + gap + body.Metrics().Ascent.Ceil()
+	y = panel.Min.Y + pad + headLines*headH + gap + body.Metrics().Ascent.Ceil()
 	for _, line := range lines {
 		d.Dot = fixed.Point26_6{X: x, Y: fixed.I(y)}
 		d.DrawString(line)

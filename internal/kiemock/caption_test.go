@@ -98,6 +98,21 @@ func rowsWithText(img *image.RGBA) []bool {
 	return rows
 }
 
+// rowsWithHeader reports, per row, whether it holds a pixel of the header's colour.
+func rowsWithHeader(img *image.RGBA) []bool {
+	b := img.Bounds()
+	rows := make([]bool, b.Dy())
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if c := img.RGBAAt(x, y); c.R > 200 && c.G > 160 && c.B < 150 {
+				rows[y-b.Min.Y] = true
+				break
+			}
+		}
+	}
+	return rows
+}
+
 func textBand(rows []bool) (first, last, count int) {
 	first, last = -1, -1
 	for y, ok := range rows {
@@ -140,6 +155,23 @@ func TestCaptionPlacementAndSize(t *testing.T) {
 	}
 	if first, last, n := textBand(rowsWithText(top)); n == 0 || last > h/2 || first < 0 {
 		t.Fatalf("an edit's caption must be at the top: text rows %d..%d", first, last)
+	}
+
+	// The task id sits beside the header when there is room, else on a line of its own.
+	id := "fluxkontext_0123456789abcdef01234567"
+	wide, narrow := grey(w, h), grey(h, w) // same shorter side, so the same text size
+	withID := short
+	withID.tag = id
+	for _, img := range []*image.RGBA{wide, narrow} {
+		if err := drawCaption(img, img.Bounds(), withID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wf, wl, _ := textBand(rowsWithHeader(wide))
+	nf, nl, _ := textBand(rowsWithHeader(narrow))
+	t.Logf("header rows: wide %d..%d, narrow %d..%d", wf, wl, nf, nl)
+	if wf < 0 || nf < 0 || 2*(nl-nf) < 3*(wl-wf) {
+		t.Fatalf("header rows: wide %d..%d, narrow %d..%d", wf, wl, nf, nl)
 	}
 
 	// A longer prompt wraps onto more lines, and the panel never covers more than its share.

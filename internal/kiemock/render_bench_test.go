@@ -25,6 +25,38 @@ func BenchmarkRenderResult(b *testing.B) {
 	}
 }
 
+// BenchmarkRenderEdit renders an edit of a full-size result, as the demo's second image.
+func BenchmarkRenderEdit(b *testing.B) {
+	src, err := encodeTaskImage(benchTask("png"), false, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	thumb, err := decodeThumbnail(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := benchTask("png")
+	t.prompt = "Add colorful hot air balloons floating above the lake, keep everything else unchanged"
+	for b.Loop() {
+		if _, err := encodeTaskImage(t, false, thumb); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeInput is the once-per-edit cost of reading a full-size input.
+func BenchmarkDecodeInput(b *testing.B) {
+	src, err := encodeTaskImage(benchTask("png"), false, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := decodeThumbnail(src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkCaption(b *testing.B) {
 	t := benchTask("png")
 	img := renderImage([32]byte{}, t.width, t.height, nil, true)
