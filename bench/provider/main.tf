@@ -82,13 +82,10 @@ provider "kie" {
   create_rate_limit = var.create_rate_limit
   status_query_rate = var.status_query_rate
 
-  dynamic "callback_receiver" {
-    for_each = var.callback_listen == "" ? [] : [var.callback_listen]
-    content {
-      listen_address       = callback_receiver.value
-      hmac_key             = var.callback_hmac_key
-      safety_poll_interval = var.callback_safety_poll_interval
-    }
+  callback_receiver = var.callback_listen == "" ? null : {
+    listen_address       = var.callback_listen
+    hmac_key             = var.callback_hmac_key
+    safety_poll_interval = var.callback_safety_poll_interval
   }
 }
 

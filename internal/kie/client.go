@@ -18,19 +18,23 @@ import (
 // ErrMissingAPIKey is returned by every API call of a client built without a key.
 var ErrMissingAPIKey = errors.New("kie: no API key configured")
 
+// The client's defaults are KIE's documented values and limits. They are exported so that the provider
+// documents and falls back to the same values instead of keeping copies.
 const (
-	defaultBaseURL        = "https://api.kie.ai"
-	defaultUploadBaseURL  = "https://kieai.redpandaai.co"
-	defaultUserAgent      = "terraform-provider-kie/dev"
-	defaultRequestTimeout = 60 * time.Second
-	defaultPollMin        = 3 * time.Second
-	defaultFirstPoll      = 8 * time.Second
-	defaultPollMax        = 30 * time.Second
-	defaultCreateN        = 20
-	defaultCreatePer      = 10 * time.Second
-	defaultQueryRate      = 10.0
-	defaultMaxDownload    = 100 << 20
-	maxJSONAnswer         = 1 << 20
+	DefaultBaseURL         = "https://api.kie.ai"
+	DefaultUploadBaseURL   = "https://kieai.redpandaai.co"
+	DefaultRequestTimeout  = 60 * time.Second
+	DefaultPollMin         = 3 * time.Second
+	DefaultFirstPoll       = 8 * time.Second
+	DefaultPollMax         = 30 * time.Second
+	DefaultCreateLimit     = 20
+	DefaultCreateWindow    = 10 * time.Second
+	DefaultQueryRate       = 10.0
+	DefaultMaxDownloadMiB  = 100
+	DefaultCallbackPolling = time.Minute
+
+	defaultUserAgent = "terraform-provider-kie/dev"
+	maxJSONAnswer    = 1 << 20
 )
 
 // Logger receives one debug record per HTTP attempt. Fields never hold headers or the key.
@@ -128,21 +132,21 @@ type Option func(*Client)
 func New(apiKey string, opts ...Option) *Client {
 	c := &Client{
 		apiKey:         strings.TrimSpace(apiKey),
-		baseURL:        defaultBaseURL,
-		uploadBaseURL:  defaultUploadBaseURL,
+		baseURL:        DefaultBaseURL,
+		uploadBaseURL:  DefaultUploadBaseURL,
 		userAgent:      defaultUserAgent,
-		requestTimeout: defaultRequestTimeout,
-		pollMin:        defaultPollMin,
-		pollMax:        defaultPollMax,
-		createN:        defaultCreateN,
-		createPer:      defaultCreatePer,
-		queryRate:      defaultQueryRate,
-		maxDownload:    defaultMaxDownload,
+		requestTimeout: DefaultRequestTimeout,
+		pollMin:        DefaultPollMin,
+		pollMax:        DefaultPollMax,
+		createN:        DefaultCreateLimit,
+		createPer:      DefaultCreateWindow,
+		queryRate:      DefaultQueryRate,
+		maxDownload:    (DefaultMaxDownloadMiB << 20),
 		logger:         nopLogger{},
 		clock:          realClock{},
 		waiters:        map[string][]chan struct{}{},
 		early:          map[string]struct{}{},
-		firstPoll:      defaultFirstPoll,
+		firstPoll:      DefaultFirstPoll,
 	}
 	for _, o := range opts {
 		if o != nil {

@@ -45,11 +45,11 @@ func TestOptionsAndHeaders(t *testing.T) {
 		t.Errorf("request %s UA %q", r.Path, r.Header.Get("User-Agent"))
 	}
 	// Options that make no sense keep the defaults.
-	if c.pollMin != defaultPollMin || c.pollMax != defaultPollMax || c.createN != defaultCreateN || c.queryRate != defaultQueryRate ||
-		c.maxDownload != defaultMaxDownload || c.requestTimeout != defaultRequestTimeout || c.retry.MaxAttempts != 5 || c.uploadBaseURL != defaultUploadBaseURL {
+	if c.pollMin != DefaultPollMin || c.pollMax != DefaultPollMax || c.createN != DefaultCreateLimit || c.queryRate != DefaultQueryRate ||
+		c.maxDownload != (DefaultMaxDownloadMiB<<20) || c.requestTimeout != DefaultRequestTimeout || c.retry.MaxAttempts != 5 || c.uploadBaseURL != DefaultUploadBaseURL {
 		t.Error("an invalid option value replaced a default")
 	}
-	if d := New("k", WithUserAgent("  ")); d.userAgent != defaultUserAgent || d.baseURL != defaultBaseURL {
+	if d := New("k", WithUserAgent("  ")); d.userAgent != defaultUserAgent || d.baseURL != DefaultBaseURL {
 		t.Errorf("defaults: %q %q", d.userAgent, d.baseURL)
 	}
 	if d := New("k", WithPollInterval(5*time.Second, time.Second)); d.pollMin != 5*time.Second || d.pollMax != 5*time.Second {

@@ -25,7 +25,7 @@ import (
 const receiverKey = "hook-signing-key-7d1e"
 
 func receiverConfig(srv *kiemock.Server, hmacKey, safety string) string {
-	return providerBlock(srv, fmt.Sprintf(`callback_receiver {
+	return providerBlock(srv, fmt.Sprintf(`callback_receiver = {
     listen_address       = "127.0.0.1:0"
     hmac_key             = %q
     safety_poll_interval = %q

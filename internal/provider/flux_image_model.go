@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -45,9 +46,14 @@ func boolPtr(b bool) *bool { return &b }
 
 // clearUnknownComputed turns computed attributes that Create has no value for into nulls.
 func (m *fluxImageModel) clearUnknownComputed() {
-	for _, s := range []*types.String{&m.InputImageUpload, &m.ResultImageURL, &m.OriginImageURL, &m.CreatedAt, &m.CompletedAt, &m.OutputSHA256} {
+	for _, s := range []*types.String{&m.InputImageUpload, &m.ResultImageURL, &m.OriginImageURL, &m.OutputSHA256} {
 		if s.IsUnknown() {
 			*s = types.StringNull()
+		}
+	}
+	for _, t := range []*timetypes.RFC3339{&m.CreatedAt, &m.CompletedAt} {
+		if t.IsUnknown() {
+			*t = timetypes.NewRFC3339Null()
 		}
 	}
 	if m.OutputSize.IsUnknown() {
@@ -122,11 +128,11 @@ func optionalString(s string) types.String {
 	return types.StringValue(s)
 }
 
-func optionalTime(t time.Time) types.String {
+func optionalTime(t time.Time) timetypes.RFC3339 {
 	if t.IsZero() {
-		return types.StringNull()
+		return timetypes.NewRFC3339Null()
 	}
-	return types.StringValue(t.UTC().Format(time.RFC3339))
+	return timetypes.NewRFC3339TimeValue(t.UTC().Truncate(time.Second))
 }
 
 func orDefault(s, def string) string {

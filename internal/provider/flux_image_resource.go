@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -41,32 +42,32 @@ type fluxImageResource struct {
 func newFluxImageResource() resource.Resource { return &fluxImageResource{} }
 
 type fluxImageModel struct {
-	ID                types.String   `tfsdk:"id"`
-	TaskID            types.String   `tfsdk:"task_id"`
-	Prompt            types.String   `tfsdk:"prompt"`
-	Model             types.String   `tfsdk:"model"`
-	AspectRatio       types.String   `tfsdk:"aspect_ratio"`
-	InputImage        types.String   `tfsdk:"input_image"`
-	InputImageFile    types.String   `tfsdk:"input_image_file"`
-	InputImageSHA256  types.String   `tfsdk:"input_image_sha256"`
-	InputImageUpload  types.String   `tfsdk:"input_image_upload_url"`
-	OutputFormat      types.String   `tfsdk:"output_format"`
-	PromptUpsampling  types.Bool     `tfsdk:"prompt_upsampling"`
-	SafetyTolerance   types.Int64    `tfsdk:"safety_tolerance"`
-	EnableTranslation types.Bool     `tfsdk:"enable_translation"`
-	Watermark         types.String   `tfsdk:"watermark"`
-	UploadCn          types.Bool     `tfsdk:"upload_cn"`
-	CallbackURL       types.String   `tfsdk:"callback_url"`
-	Triggers          types.Map      `tfsdk:"triggers"`
-	OutputPath        types.String   `tfsdk:"output_path"`
-	Status            types.String   `tfsdk:"status"`
-	ResultImageURL    types.String   `tfsdk:"result_image_url"`
-	OriginImageURL    types.String   `tfsdk:"origin_image_url"`
-	CreatedAt         types.String   `tfsdk:"created_at"`
-	CompletedAt       types.String   `tfsdk:"completed_at"`
-	OutputSHA256      types.String   `tfsdk:"output_sha256"`
-	OutputSize        types.Int64    `tfsdk:"output_size"`
-	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+	ID                types.String      `tfsdk:"id"`
+	TaskID            types.String      `tfsdk:"task_id"`
+	Prompt            types.String      `tfsdk:"prompt"`
+	Model             types.String      `tfsdk:"model"`
+	AspectRatio       types.String      `tfsdk:"aspect_ratio"`
+	InputImage        types.String      `tfsdk:"input_image"`
+	InputImageFile    types.String      `tfsdk:"input_image_file"`
+	InputImageSHA256  types.String      `tfsdk:"input_image_sha256"`
+	InputImageUpload  types.String      `tfsdk:"input_image_upload_url"`
+	OutputFormat      types.String      `tfsdk:"output_format"`
+	PromptUpsampling  types.Bool        `tfsdk:"prompt_upsampling"`
+	SafetyTolerance   types.Int64       `tfsdk:"safety_tolerance"`
+	EnableTranslation types.Bool        `tfsdk:"enable_translation"`
+	Watermark         types.String      `tfsdk:"watermark"`
+	UploadCn          types.Bool        `tfsdk:"upload_cn"`
+	CallbackURL       types.String      `tfsdk:"callback_url"`
+	Triggers          types.Map         `tfsdk:"triggers"`
+	OutputPath        types.String      `tfsdk:"output_path"`
+	Status            types.String      `tfsdk:"status"`
+	ResultImageURL    types.String      `tfsdk:"result_image_url"`
+	OriginImageURL    types.String      `tfsdk:"origin_image_url"`
+	CreatedAt         timetypes.RFC3339 `tfsdk:"created_at"`
+	CompletedAt       timetypes.RFC3339 `tfsdk:"completed_at"`
+	OutputSHA256      types.String      `tfsdk:"output_sha256"`
+	OutputSize        types.Int64       `tfsdk:"output_size"`
+	Timeouts          timeouts.Value    `tfsdk:"timeouts"`
 }
 
 func (r *fluxImageResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -307,9 +308,10 @@ func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		r.planFailedTask(ctx, req, resp, &state)
 	case state.Status.ValueString() == kie.FlagGenerating.String():
 		// An imported task still generating: the update waits for it and downloads, without a new task.
-		for _, name := range []string{"status", "result_image_url", "origin_image_url", "completed_at"} {
+		for _, name := range []string{"status", "result_image_url", "origin_image_url"} {
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
 		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("completed_at"), timetypes.NewRFC3339Unknown())...)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -188,11 +189,13 @@ func fluxImageSchema(ctx context.Context) schema.Schema {
 				PlanModifiers:       keep,
 			},
 			"created_at": schema.StringAttribute{
+				CustomType:          timetypes.RFC3339Type{},
 				MarkdownDescription: "When KIE created the task (RFC 3339).",
 				Computed:            true,
 				PlanModifiers:       keep,
 			},
 			"completed_at": schema.StringAttribute{
+				CustomType:          timetypes.RFC3339Type{},
 				MarkdownDescription: "When the task finished (RFC 3339).",
 				Computed:            true,
 				PlanModifiers:       keep,

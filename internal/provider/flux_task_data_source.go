@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -22,27 +23,27 @@ type fluxTaskDataSource struct {
 func newFluxTaskDataSource() datasource.DataSource { return &fluxTaskDataSource{} }
 
 type fluxTaskModel struct {
-	TaskID            types.String `tfsdk:"task_id"`
-	ID                types.String `tfsdk:"id"`
-	Status            types.String `tfsdk:"status"`
-	ResultImageURL    types.String `tfsdk:"result_image_url"`
-	OriginImageURL    types.String `tfsdk:"origin_image_url"`
-	CreatedAt         types.String `tfsdk:"created_at"`
-	CompletedAt       types.String `tfsdk:"completed_at"`
-	ErrorCode         types.Int64  `tfsdk:"error_code"`
-	ErrorMessage      types.String `tfsdk:"error_message"`
-	ParamJSON         types.String `tfsdk:"param_json"`
-	Prompt            types.String `tfsdk:"prompt"`
-	Model             types.String `tfsdk:"model"`
-	AspectRatio       types.String `tfsdk:"aspect_ratio"`
-	InputImage        types.String `tfsdk:"input_image"`
-	OutputFormat      types.String `tfsdk:"output_format"`
-	PromptUpsampling  types.Bool   `tfsdk:"prompt_upsampling"`
-	SafetyTolerance   types.Int64  `tfsdk:"safety_tolerance"`
-	EnableTranslation types.Bool   `tfsdk:"enable_translation"`
-	Watermark         types.String `tfsdk:"watermark"`
-	UploadCn          types.Bool   `tfsdk:"upload_cn"`
-	CallbackURL       types.String `tfsdk:"callback_url"`
+	TaskID            types.String      `tfsdk:"task_id"`
+	ID                types.String      `tfsdk:"id"`
+	Status            types.String      `tfsdk:"status"`
+	ResultImageURL    types.String      `tfsdk:"result_image_url"`
+	OriginImageURL    types.String      `tfsdk:"origin_image_url"`
+	CreatedAt         timetypes.RFC3339 `tfsdk:"created_at"`
+	CompletedAt       timetypes.RFC3339 `tfsdk:"completed_at"`
+	ErrorCode         types.Int64       `tfsdk:"error_code"`
+	ErrorMessage      types.String      `tfsdk:"error_message"`
+	ParamJSON         types.String      `tfsdk:"param_json"`
+	Prompt            types.String      `tfsdk:"prompt"`
+	Model             types.String      `tfsdk:"model"`
+	AspectRatio       types.String      `tfsdk:"aspect_ratio"`
+	InputImage        types.String      `tfsdk:"input_image"`
+	OutputFormat      types.String      `tfsdk:"output_format"`
+	PromptUpsampling  types.Bool        `tfsdk:"prompt_upsampling"`
+	SafetyTolerance   types.Int64       `tfsdk:"safety_tolerance"`
+	EnableTranslation types.Bool        `tfsdk:"enable_translation"`
+	Watermark         types.String      `tfsdk:"watermark"`
+	UploadCn          types.Bool        `tfsdk:"upload_cn"`
+	CallbackURL       types.String      `tfsdk:"callback_url"`
 }
 
 func (d *fluxTaskDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -52,6 +53,11 @@ func (d *fluxTaskDataSource) Metadata(_ context.Context, req datasource.Metadata
 func (d *fluxTaskDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	computed := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
+	computedTime := func(desc string) schema.StringAttribute {
+		a := computed(desc)
+		a.CustomType = timetypes.RFC3339Type{}
+		return a
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Looks up a Flux Kontext task by id: its status, result links, times and the arguments it " +
@@ -66,8 +72,8 @@ func (d *fluxTaskDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			"status":           computed("`GENERATING`, `SUCCESS`, `CREATE_TASK_FAILED` or `GENERATE_FAILED`."),
 			"result_image_url": computed("Link to the generated image, once the task succeeded."),
 			"origin_image_url": computed("Link to the unprocessed image, when KIE returns one."),
-			"created_at":       computed("When the task was created (RFC 3339)."),
-			"completed_at":     computed("When the task finished (RFC 3339); null while it runs."),
+			"created_at":       computedTime("When the task was created (RFC 3339)."),
+			"completed_at":     computedTime("When the task finished (RFC 3339); null while it runs."),
 			"error_code": schema.Int64Attribute{
 				MarkdownDescription: "KIE's error code for a failed task; null otherwise.", Computed: true,
 			},

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
-	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -31,9 +31,6 @@ const (
 	envUploadBaseURL = "KIE_UPLOAD_BASE_URL"
 	envMaxNewImages  = "KIE_MAX_NEW_IMAGES"
 	envCallbackKey   = "KIE_CALLBACK_HMAC_KEY"
-
-	defaultBaseURL       = "https://api.kie.ai"
-	defaultUploadBaseURL = "https://kieai.redpandaai.co"
 )
 
 var _ provider.Provider = (*kieProvider)(nil)
@@ -55,26 +52,26 @@ func New(version, commit string) func() provider.Provider {
 }
 
 type providerModel struct {
-	APIKey            types.String   `tfsdk:"api_key"`
-	BaseURL           types.String   `tfsdk:"base_url"`
-	UploadBaseURL     types.String   `tfsdk:"upload_base_url"`
-	RequestTimeout    types.String   `tfsdk:"request_timeout"`
-	PollMinInterval   types.String   `tfsdk:"poll_min_interval"`
-	PollMaxInterval   types.String   `tfsdk:"poll_max_interval"`
-	CreateRateLimit   types.Int64    `tfsdk:"create_rate_limit"`
-	CreateRateWindow  types.String   `tfsdk:"create_rate_window"`
-	StatusQueryRate   types.Float64  `tfsdk:"status_query_rate"`
-	MaxNewImages      types.Int64    `tfsdk:"max_new_images"`
-	MaxDownloadMBytes types.Int64    `tfsdk:"max_download_mb"`
-	PollInitialDelay  types.String   `tfsdk:"poll_initial_delay"`
-	CallbackReceiver  *receiverModel `tfsdk:"callback_receiver"`
+	APIKey            types.String         `tfsdk:"api_key"`
+	BaseURL           types.String         `tfsdk:"base_url"`
+	UploadBaseURL     types.String         `tfsdk:"upload_base_url"`
+	RequestTimeout    timetypes.GoDuration `tfsdk:"request_timeout"`
+	PollMinInterval   timetypes.GoDuration `tfsdk:"poll_min_interval"`
+	PollMaxInterval   timetypes.GoDuration `tfsdk:"poll_max_interval"`
+	CreateRateLimit   types.Int64          `tfsdk:"create_rate_limit"`
+	CreateRateWindow  timetypes.GoDuration `tfsdk:"create_rate_window"`
+	StatusQueryRate   types.Float64        `tfsdk:"status_query_rate"`
+	MaxNewImages      types.Int64          `tfsdk:"max_new_images"`
+	MaxDownloadMBytes types.Int64          `tfsdk:"max_download_mb"`
+	PollInitialDelay  timetypes.GoDuration `tfsdk:"poll_initial_delay"`
+	CallbackReceiver  *receiverModel       `tfsdk:"callback_receiver"`
 }
 
 type receiverModel struct {
-	ListenAddress      types.String `tfsdk:"listen_address"`
-	PublicURL          types.String `tfsdk:"public_url"`
-	HMACKey            types.String `tfsdk:"hmac_key"`
-	SafetyPollInterval types.String `tfsdk:"safety_poll_interval"`
+	ListenAddress      types.String         `tfsdk:"listen_address"`
+	PublicURL          types.String         `tfsdk:"public_url"`
+	HMACKey            types.String         `tfsdk:"hmac_key"`
+	SafetyPollInterval timetypes.GoDuration `tfsdk:"safety_poll_interval"`
 }
 
 func (p *kieProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -98,52 +95,57 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"base_url": schema.StringAttribute{
 				MarkdownDescription: "Base URL of the KIE API. Defaults to the `KIE_BASE_URL` environment " +
-					"variable, then `" + defaultBaseURL + "`. Point it at `kie-mock` to test without paying.",
+					"variable, then `" + kie.DefaultBaseURL + "`. Point it at `kie-mock` to test without paying.",
 				Optional:   true,
 				Validators: []validator.String{httpURL()},
 			},
 			"upload_base_url": schema.StringAttribute{
 				MarkdownDescription: "Base URL of KIE's file-upload API, used by `input_image_file`. Defaults " +
-					"to the `KIE_UPLOAD_BASE_URL` environment variable, then `" + defaultUploadBaseURL + "`.",
+					"to the `KIE_UPLOAD_BASE_URL` environment variable, then `" + kie.DefaultUploadBaseURL + "`.",
 				Optional:   true,
 				Validators: []validator.String{httpURL()},
 			},
 			"request_timeout": schema.StringAttribute{
-				MarkdownDescription: "Timeout of one HTTP request, as a Go duration such as `60s`. Default `60s`.",
+				CustomType:          timetypes.GoDurationType{},
+				MarkdownDescription: "Timeout of one HTTP request, as a Go duration such as `60s`. Default `" + kie.DefaultRequestTimeout.String() + "`.",
 				Optional:            true,
 				Validators:          []validator.String{goDuration()},
 			},
 			"poll_min_interval": schema.StringAttribute{
+				CustomType: timetypes.GoDurationType{},
 				MarkdownDescription: "Shortest wait between two status queries of one task, as a Go duration. " +
-					"Default `3s`. The wait grows towards `poll_max_interval` while a task runs.",
+					"Default `" + kie.DefaultPollMin.String() + "`. The wait grows towards `poll_max_interval` while a task runs.",
 				Optional:   true,
 				Validators: []validator.String{goDuration()},
 			},
 			"poll_max_interval": schema.StringAttribute{
-				MarkdownDescription: "Longest wait between two status queries of one task. Default `30s`.",
+				CustomType:          timetypes.GoDurationType{},
+				MarkdownDescription: "Longest wait between two status queries of one task. Default `" + kie.DefaultPollMax.String() + "`.",
 				Optional:            true,
 				Validators:          []validator.String{goDuration()},
 			},
 			"poll_initial_delay": schema.StringAttribute{
+				CustomType: timetypes.GoDurationType{},
 				MarkdownDescription: "How long to wait before the first status query of a new task, as a Go duration. " +
-					"Default `8s`: generations take 10 to 30 seconds, so earlier queries only spend the query budget.",
+					"Default `" + kie.DefaultFirstPoll.String() + "`: generations take 10 to 30 seconds, so earlier queries only spend the query budget.",
 				Optional:   true,
 				Validators: []validator.String{goDuration()},
 			},
 			"create_rate_limit": schema.Int64Attribute{
 				MarkdownDescription: "Most new generations this provider starts per `create_rate_window` (10 seconds), " +
-					"shared by all resources. Default `20`, KIE's account limit.",
+					"shared by all resources. Default `" + strconv.Itoa(kie.DefaultCreateLimit) + "`, KIE's account limit.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
 			"create_rate_window": schema.StringAttribute{
-				MarkdownDescription: "The window `create_rate_limit` counts in, as a Go duration. Default `10s`, KIE's. " +
+				CustomType: timetypes.GoDurationType{},
+				MarkdownDescription: "The window `create_rate_limit` counts in, as a Go duration. Default `" + kie.DefaultCreateWindow.String() + "`, KIE's. " +
 					"Change it only for an API (or a time-scaled `kie-mock`) with other limits.",
 				Optional:   true,
 				Validators: []validator.String{goDuration()},
 			},
 			"status_query_rate": schema.Float64Attribute{
-				MarkdownDescription: "Most status queries per second, shared by all resources. Default `10`.",
+				MarkdownDescription: "Most status queries per second, shared by all resources. Default `" + strconv.FormatFloat(kie.DefaultQueryRate, 'f', -1, 64) + "`.",
 				Optional:            true,
 				Validators:          []validator.Float64{float64validator.AtLeast(0.1)},
 			},
@@ -155,21 +157,20 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
 			"max_download_mb": schema.Int64Attribute{
-				MarkdownDescription: "Largest result image the provider downloads, in MiB. Default `100`.",
+				MarkdownDescription: "Largest result image the provider downloads, in MiB. Default `" + strconv.Itoa(kie.DefaultMaxDownloadMiB) + "`.",
 				Optional:            true,
 				Validators:          []validator.Int64{int64validator.AtLeast(1)},
 			},
-		},
-		Blocks: map[string]schema.Block{
-			"callback_receiver": schema.SingleNestedBlock{
+			"callback_receiver": schema.SingleNestedAttribute{
+				Optional: true,
 				MarkdownDescription: "Receive KIE's task-end callbacks instead of polling: the provider listens on " +
 					"`listen_address`, sends `public_url` as every task's `callBackUrl` (replacing `callback_url`), " +
 					"and queries a task only once its callback arrived, or every `safety_poll_interval` in case a " +
-					"callback is lost. Off when the block is absent.",
+					"callback is lost. Off when unset.",
 				Attributes: map[string]schema.Attribute{
 					"listen_address": schema.StringAttribute{
-						MarkdownDescription: "Local address to listen on, such as `127.0.0.1:8700` or `:8700`. Required in the block.",
-						Optional:            true,
+						MarkdownDescription: "Local address to listen on, such as `127.0.0.1:8700` or `:8700`.",
+						Required:            true,
 					},
 					"public_url": schema.StringAttribute{
 						MarkdownDescription: "The URL at which KIE reaches the listener (through your ingress or tunnel). " +
@@ -184,7 +185,8 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 						Sensitive: true,
 					},
 					"safety_poll_interval": schema.StringAttribute{
-						MarkdownDescription: "How often to query a task whose callback has not arrived. Default `60s`.",
+						CustomType:          timetypes.GoDurationType{},
+						MarkdownDescription: "How often to query a task whose callback has not arrived. Default `" + kie.DefaultCallbackPolling.String() + "`.",
 						Optional:            true,
 						Validators:          []validator.String{goDuration()},
 					},
@@ -205,8 +207,8 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 
 	apiKey := stringOrEnv(cfg.APIKey, envAPIKey, "")
-	baseURL := stringOrEnv(cfg.BaseURL, envBaseURL, defaultBaseURL)
-	uploadURL := stringOrEnv(cfg.UploadBaseURL, envUploadBaseURL, defaultUploadBaseURL)
+	baseURL := stringOrEnv(cfg.BaseURL, envBaseURL, kie.DefaultBaseURL)
+	uploadURL := stringOrEnv(cfg.UploadBaseURL, envUploadBaseURL, kie.DefaultUploadBaseURL)
 
 	opts := []kie.Option{
 		kie.WithBaseURL(baseURL),
@@ -221,10 +223,10 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	maxPoll, okMax := durationAttr(cfg.PollMaxInterval, path.Root("poll_max_interval"), &resp.Diagnostics)
 	if okMin || okMax {
 		if !okMin {
-			minPoll = 3 * time.Second
+			minPoll = kie.DefaultPollMin
 		}
 		if !okMax {
-			maxPoll = 30 * time.Second
+			maxPoll = kie.DefaultPollMax
 		}
 		if maxPoll < minPoll {
 			resp.Diagnostics.AddAttributeError(path.Root("poll_max_interval"), "Invalid poll interval",
@@ -232,7 +234,7 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		}
 		opts = append(opts, kie.WithPollInterval(minPoll, maxPoll))
 	}
-	createN, createWindow := int64(20), 10*time.Second
+	createN, createWindow := int64(kie.DefaultCreateLimit), kie.DefaultCreateWindow
 	if !cfg.CreateRateLimit.IsNull() && !cfg.CreateRateLimit.IsUnknown() {
 		createN = cfg.CreateRateLimit.ValueInt64()
 	}
@@ -251,7 +253,7 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		interval, ok := durationAttr(cfg.CallbackReceiver.SafetyPollInterval,
 			path.Root("callback_receiver").AtName("safety_poll_interval"), &resp.Diagnostics)
 		if !ok {
-			interval = time.Minute
+			interval = kie.DefaultCallbackPolling
 		}
 		opts = append(opts, kie.WithCallbackPolling(interval))
 	}

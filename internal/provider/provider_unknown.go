@@ -3,11 +3,13 @@ package provider
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // mustBeKnown is a provider argument whose unknown value (one that comes from a resource not yet applied)
@@ -38,22 +40,31 @@ var (
 // this error too, not a type conversion failure.
 func requireKnownConfig(ctx context.Context, cfg tfsdk.Config, diags *diag.Diagnostics) bool {
 	before := diags.ErrorsCount()
+	named := map[string]mustBeKnown{}
 	for _, a := range knownTopLevel {
-		p := path.Root(a.name)
-		var unknown bool
-		switch a.name {
-		case "max_new_images":
-			var v types.Int64
-			diags.Append(cfg.GetAttribute(ctx, p, &v)...)
-			unknown = v.IsUnknown()
-		default:
-			var v types.String
-			diags.Append(cfg.GetAttribute(ctx, p, &v)...)
-			unknown = v.IsUnknown()
+		named[a.name] = a
+	}
+	var top map[string]tftypes.Value
+	if err := cfg.Raw.As(&top); err != nil {
+		diags.AddError("Reading the provider configuration failed", err.Error())
+		return false
+	}
+	names := make([]string, 0, len(top))
+	for name := range top {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	// Every other argument (timeouts, rates, limits) must be known too: falling back to its default would
+	// run with settings the configuration did not ask for.
+	for _, name := range names {
+		if name == "callback_receiver" || top[name].IsKnown() {
+			continue
 		}
-		if unknown {
-			addUnknownError(diags, p, a)
+		a, ok := named[name]
+		if !ok {
+			a = mustBeKnown{name: name, what: name}
 		}
+		addUnknownError(diags, path.Root(name), a)
 	}
 
 	block := path.Root("callback_receiver")
@@ -68,6 +79,9 @@ func requireKnownConfig(ctx context.Context, cfg tfsdk.Config, diags *diag.Diagn
 			if v, ok := attrs[a.name]; ok && v.IsUnknown() {
 				addUnknownError(diags, block.AtName(a.name), a)
 			}
+		}
+		if v, ok := attrs["safety_poll_interval"]; ok && v.IsUnknown() {
+			addUnknownError(diags, block.AtName("safety_poll_interval"), mustBeKnown{what: "callback receiver safety_poll_interval"})
 		}
 	}
 	return diags.ErrorsCount() == before

@@ -88,6 +88,12 @@ func TestConfigure_unknownArgumentsFailInsteadOfFallingBack(t *testing.T) {
 			path: path.Root("upload_base_url"), summary: "Unknown KIE upload base URL", env: envUploadBaseURL},
 		{name: "max_new_images", set: map[string]tftypes.Value{"max_new_images": tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)},
 			path: path.Root("max_new_images"), summary: "Unknown spend limit", env: envMaxNewImages},
+		{name: "request_timeout", set: map[string]tftypes.Value{"request_timeout": unknownString()},
+			path: path.Root("request_timeout"), summary: "Unknown request_timeout"},
+		{name: "create_rate_limit", set: map[string]tftypes.Value{"create_rate_limit": tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)},
+			path: path.Root("create_rate_limit"), summary: "Unknown create_rate_limit"},
+		{name: "safety_poll_interval", receiver: map[string]tftypes.Value{"listen_address": loopback, "safety_poll_interval": unknownString()},
+			path: path.Root("callback_receiver").AtName("safety_poll_interval"), summary: "Unknown callback receiver safety_poll_interval"},
 		{name: "callback_receiver block", receiver: tftypes.UnknownValue,
 			path: path.Root("callback_receiver"), summary: "Unknown callback receiver"},
 		{name: "listen_address", receiver: map[string]tftypes.Value{"listen_address": unknownString()},
@@ -180,7 +186,7 @@ func TestAccProviderUnknownConfig_neverFallsBack(t *testing.T) {
 		},
 		{
 			name: "callback_receiver.public_url",
-			extra: `callback_receiver {
+			extra: `callback_receiver = {
     listen_address = "127.0.0.1:0"
     public_url     = terraform_data.src.output
   }`,

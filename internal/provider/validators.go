@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // httpURLValidator accepts absolute http(s) URLs with a host: the API fetches input images and calls
@@ -93,13 +93,15 @@ func (notBlankValidator) ValidateString(_ context.Context, req validator.StringR
 	}
 }
 
-// durationAttr parses an optional duration attribute; ok is false when it is unset or invalid.
-func durationAttr(v types.String, p path.Path, diags *diag.Diagnostics) (time.Duration, bool) {
+// durationAttr reads an optional duration attribute (timetypes checked its syntax); ok is false when it
+// is unset or not positive.
+func durationAttr(v timetypes.GoDuration, p path.Path, diags *diag.Diagnostics) (time.Duration, bool) {
 	if v.IsNull() || v.IsUnknown() || v.ValueString() == "" {
 		return 0, false
 	}
-	d, err := time.ParseDuration(v.ValueString())
-	if err != nil || d <= 0 {
+	d, vd := v.ValueGoDuration()
+	diags.Append(vd...)
+	if vd.HasError() || d <= 0 {
 		diags.AddAttributeError(p, "Invalid duration", fmt.Sprintf("%s: %q is not a positive Go duration.", p, v.ValueString()))
 		return 0, false
 	}
