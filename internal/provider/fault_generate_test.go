@@ -67,7 +67,7 @@ func TestAccFault_generateUnknownOutcomeIsNotRetried(t *testing.T) {
 		{"500", kiemock.Fault{Kind: kiemock.FaultStatus, Status: 500}, "server error", 0},
 		{"502-html", kiemock.Fault{Kind: kiemock.FaultHTML, Status: 502}, "non-JSON answer: \"502 Bad Gateway", 0},
 		{"503", kiemock.Fault{Kind: kiemock.FaultStatus, Status: 503}, "service unavailable", 0},
-		{"slow-beyond-request-timeout", kiemock.Fault{Kind: kiemock.FaultSlow, Delay: 4 * time.Second},
+		{"slow-beyond-request-timeout", kiemock.Fault{Kind: kiemock.FaultSlow, Delay: 30 * time.Second},
 			"no answer within the request timeout", 0},
 		{"drop-after-create", kiemock.Fault{Kind: kiemock.FaultDropAfterCreate}, "EOF", 1},
 		{"malformed-json", kiemock.Fault{Kind: kiemock.FaultMalformedJSON}, "unusable answer", 0},
@@ -82,7 +82,8 @@ func TestAccFault_generateUnknownOutcomeIsNotRetried(t *testing.T) {
 			f := tc.fault
 			f.Endpoint = kiemock.EndpointGenerate
 			srv.InjectFault(f)
-			// 2s: the slow fault (4s) exceeds it, while a busy machine cannot time out the other cases.
+			// 2s: the slow fault (30s, far beyond it even on a starved machine) exceeds it, while a busy
+			// machine cannot time out the other cases.
 			cfg := faultImage(srv, []string{`request_timeout = "2s"`}, "")
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviderFactories,
