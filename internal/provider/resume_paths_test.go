@@ -126,18 +126,23 @@ func TestAccResume_timeoutThenEveryApplyPath(t *testing.T) {
 		name  string
 		cbd   bool
 		fresh bool
-		apply func(h *cliHarness) string
+		// lostState: the state write after the failed apply never happened (the ledger still has it).
+		lostState bool
+		apply     func(h *cliHarness) string
 	}{
-		{"plain-apply", false, false, func(h *cliHarness) string { return h.mustRun("apply", "-auto-approve", "-input=false") }},
-		{"create-before-destroy", true, false, func(h *cliHarness) string { return h.mustRun("apply", "-auto-approve", "-input=false") }},
-		{"create-before-destroy-no-refresh-fresh-machine", true, true, func(h *cliHarness) string {
+		{"plain-apply", false, false, false, func(h *cliHarness) string { return h.mustRun("apply", "-auto-approve", "-input=false") }},
+		{"create-before-destroy", true, false, false, func(h *cliHarness) string { return h.mustRun("apply", "-auto-approve", "-input=false") }},
+		{"create-before-destroy-no-refresh-fresh-machine", true, true, false, func(h *cliHarness) string {
 			return h.mustRun("apply", "-auto-approve", "-input=false", "-refresh=false")
 		}},
-		{"saved-plan-fresh-machine", false, true, func(h *cliHarness) string {
+		{"saved-plan-fresh-machine", false, true, false, func(h *cliHarness) string {
 			out := h.mustRun("plan", "-input=false", "-out=tfplan")
 			return out + h.mustRun("apply", "-input=false", "tfplan")
 		}},
-		{"saved-plan-create-before-destroy-no-refresh", true, false, func(h *cliHarness) string {
+		{"state-never-written", false, false, true, func(h *cliHarness) string {
+			return h.mustRun("apply", "-auto-approve", "-input=false")
+		}},
+		{"saved-plan-create-before-destroy-no-refresh", true, false, false, func(h *cliHarness) string {
 			out := h.mustRun("plan", "-input=false", "-refresh=false", "-out=tfplan")
 			return out + h.mustRun("apply", "-input=false", "tfplan")
 		}},
@@ -156,6 +161,13 @@ func TestAccResume_timeoutThenEveryApplyPath(t *testing.T) {
 			requireCounts(t, srv, postsAre(1))
 			if tc.fresh {
 				h.newMachine()
+			}
+			if tc.lostState {
+				for _, f := range []string{"terraform.tfstate", "terraform.tfstate.backup"} {
+					if err := os.Remove(h.path(f)); err != nil && !os.IsNotExist(err) {
+						t.Fatal(err)
+					}
+				}
 			}
 			// The task is still generating: the apply waits for it (within a longer timeout) instead of
 			// paying again, so even a spend cap of zero lets it through.
