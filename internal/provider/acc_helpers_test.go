@@ -105,15 +105,15 @@ func checkNoFile(p string) resource.TestCheckFunc {
 	}
 }
 
-// startExternalTask creates a task straight through the mock's HTTP API, as a script outside Terraform
-// would, and waits until it finished.
-func startExternalTask(t *testing.T, srv *kiemock.Server, body string) string {
+// postTaskJSON starts a task straight through the mock's HTTP API with key, as a script outside Terraform
+// would, without waiting for it.
+func postTaskJSON(t *testing.T, srv *kiemock.Server, key, body string) string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/api/v1/flux/kontext/generate", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+testAPIKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -129,15 +129,39 @@ func startExternalTask(t *testing.T, srv *kiemock.Server, body string) string {
 	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || env.Code != 200 || env.Data.TaskID == "" {
 		t.Fatalf("external generate failed: code %d, err %v", env.Code, err)
 	}
+	return env.Data.TaskID
+}
+
+// postTask is postTaskJSON with the test key and a body built from fields.
+func postTask(t *testing.T, srv *kiemock.Server, fields map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return postTaskJSON(t, srv, testAPIKey, string(b))
+}
+
+// waitTaskEnded waits until the mock's task left GENERATING and returns its successFlag.
+func waitTaskEnded(t *testing.T, srv *kiemock.Server, id string) int {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if task, ok := srv.Task(env.Data.TaskID); ok && task.SuccessFlag != 0 {
-			return env.Data.TaskID
+		if task, ok := srv.Task(id); ok && task.SuccessFlag != 0 {
+			return task.SuccessFlag
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("external task %s did not finish", env.Data.TaskID)
-	return ""
+	t.Fatalf("task %s did not finish", id)
+	return 0
+}
+
+// startExternalTask creates a task through the mock's HTTP API and waits until it finished.
+func startExternalTask(t *testing.T, srv *kiemock.Server, body string) string {
+	t.Helper()
+	id := postTaskJSON(t, srv, testAPIKey, body)
+	waitTaskEnded(t, srv, id)
+	return id
 }
 
 // writeTestImage writes a small PNG or JPEG whose pixels depend on seed.

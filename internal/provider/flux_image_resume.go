@@ -182,25 +182,7 @@ func (l *resumeLedger) read(p string) (ledgerEntry, error) {
 
 // write replaces an entry atomically: a reader never sees half a file.
 func (l *resumeLedger) write(e ledgerEntry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("resume ledger: %w", err)
-	}
-	if err := os.MkdirAll(l.dir, 0o700); err != nil {
-		return fmt.Errorf("resume ledger: %w", err)
-	}
-	f, err := os.CreateTemp(l.dir, ".entry-*")
-	if err != nil {
-		return fmt.Errorf("resume ledger: %w", err)
-	}
-	_, werr := f.Write(b)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		_ = os.Remove(f.Name())
-		return fmt.Errorf("resume ledger: %w", err)
-	}
-	if err := os.Rename(f.Name(), l.file(e.TaskID)); err != nil {
-		_ = os.Remove(f.Name())
+	if err := writeJSONAtomic(l.dir, l.file(e.TaskID), e); err != nil {
 		return fmt.Errorf("resume ledger: %w", err)
 	}
 	return nil

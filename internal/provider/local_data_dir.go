@@ -1,8 +1,12 @@
 package provider
 
 import (
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/kie-community/terraform-provider-kie/internal/kie"
 )
 
 // envLocalDir overrides the folder where the provider keeps its files on this machine: the resume
@@ -20,4 +24,20 @@ func localDir() string {
 		data = ".terraform"
 	}
 	return filepath.Join(data, "kie")
+}
+
+// writeJSONAtomic writes v as JSON to file in dir (created if missing): readers see the old file or the
+// new one, never half of one.
+func writeJSONAtomic(dir, file string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return kie.WriteFileAtomic(file, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 }

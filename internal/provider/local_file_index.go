@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -113,24 +112,7 @@ func (x *fileIndex) load(abs string) (indexEntry, bool) {
 
 // store writes an entry atomically; a failure only means hashing again next time.
 func (x *fileIndex) store(abs string, e indexEntry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(x.dir, 0o700); err != nil {
-		return fmt.Errorf("file index: %w", err)
-	}
-	f, err := os.CreateTemp(x.dir, ".entry-*")
-	if err != nil {
-		return fmt.Errorf("file index: %w", err)
-	}
-	_, werr := f.Write(b)
-	if err := errors.Join(werr, f.Close()); err != nil {
-		_ = os.Remove(f.Name())
-		return fmt.Errorf("file index: %w", err)
-	}
-	if err := os.Rename(f.Name(), x.file(abs)); err != nil {
-		_ = os.Remove(f.Name())
+	if err := writeJSONAtomic(x.dir, x.file(abs), e); err != nil {
 		return fmt.Errorf("file index: %w", err)
 	}
 	return nil

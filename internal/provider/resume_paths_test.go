@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -179,37 +178,6 @@ func TestAccResume_timeoutThenEveryApplyPath(t *testing.T) {
 	}
 }
 
-// postTask starts a task straight through the mock's API, as a script outside Terraform would, without
-// waiting for it.
-func postTask(t *testing.T, srv *kiemock.Server, body map[string]any) string {
-	t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/api/v1/flux/kontext/generate", strings.NewReader(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+testAPIKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var env struct {
-		Code int `json:"code"`
-		Data struct {
-			TaskID string `json:"taskId"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || env.Code != 200 || env.Data.TaskID == "" {
-		t.Fatalf("generate failed: code %d, err %v", env.Code, err)
-	}
-	return env.Data.TaskID
-}
-
 // Path 3: an import of a task that is still generating waits for it on the next apply and downloads
 // the image, without a new task — by import command and by import block.
 func TestAccResume_importRunningTaskFinishesIt(t *testing.T) {
@@ -245,15 +213,8 @@ func TestAccResume_importFailedTaskPlansNewImage(t *testing.T) {
 	srv, h := resumeSetup(t)
 	prompt := "[mock:generate-fail] a lighthouse in fog"
 	id := postTask(t, srv, map[string]any{"prompt": prompt, "outputFormat": "png"})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if task, ok := srv.Task(id); ok && task.SuccessFlag == 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("task %s did not fail", id)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if flag := waitTaskEnded(t, srv, id); flag != 3 {
+		t.Fatalf("task %s ended with successFlag %d, want 3", id, flag)
 	}
 	h.write("main.tf", cliConfig(srv, strings.Replace(keptImage(""), "a lighthouse in fog", prompt, 1)))
 	h.mustRun("import", "-input=false", resumeAddr, id)

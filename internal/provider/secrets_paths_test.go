@@ -3,7 +3,6 @@ package provider
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,35 +21,9 @@ import (
 func startTaskWithKey(t *testing.T, srv *kiemock.Server, key, prompt string) string {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"prompt": prompt})
-	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/api/v1/flux/kontext/generate", strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var env struct {
-		Code int `json:"code"`
-		Data struct {
-			TaskID string `json:"taskId"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || env.Code != 200 || env.Data.TaskID == "" {
-		t.Fatalf("generate failed: code %d, err %v", env.Code, err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if task, ok := srv.Task(env.Data.TaskID); ok && task.SuccessFlag != 0 {
-			return env.Data.TaskID
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("task %s did not finish", env.Data.TaskID)
-	return ""
+	id := postTaskJSON(t, srv, key, string(body))
+	waitTaskEnded(t, srv, id)
+	return id
 }
 
 // TestAccSecrets_failedTaskEchoesTheKey: KIE fails a task with an errorMessage that repeats the request's
