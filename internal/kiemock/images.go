@@ -435,7 +435,7 @@ func paintEdit(img *image.RGBA, in *image.RGBA, tint color.RGBA) {
 // decodeThumbnail decodes an edit input (PNG, JPEG or GIF) and keeps a copy
 // of at most inputSide pixels a side: enough to show the input, and its
 // caption, recognisably in the edit, while memory per task stays bounded
-// (about 0.6 MB) whatever the input size.
+// (at most 1 MiB) whatever the input size.
 func decodeThumbnail(data []byte) (*image.RGBA, error) {
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
