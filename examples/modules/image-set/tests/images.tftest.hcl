@@ -17,8 +17,6 @@ provider "kie" {
   # kie-mock's key, whatever KIE_API_KEY says: the real API refuses it (401) before creating
   # anything, so these tests never start a paid generation, nor send a real key anywhere.
   api_key = "mock-key"
-  # And no run of this file may start more images than it declares.
-  max_new_images = 2
   # kie-mock answers in well under a second; KIE's 10 to 30 seconds need the default 8s.
   poll_initial_delay = "100ms"
   poll_min_interval  = "100ms"

@@ -15,7 +15,6 @@ variables {
 
 provider "kie" {
   api_key            = "mock-key"
-  max_new_images     = 1
   poll_initial_delay = "100ms"
   poll_min_interval  = "100ms"
   poll_max_interval  = "500ms"
