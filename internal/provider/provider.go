@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -107,27 +108,27 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"request_timeout": schema.StringAttribute{
 				CustomType:          timetypes.GoDurationType{},
-				MarkdownDescription: "Timeout of one HTTP request, as a Go duration such as `60s`. Default `" + kie.DefaultRequestTimeout.String() + "`.",
+				MarkdownDescription: "Timeout of one HTTP request, as a Go duration such as `60s`. Default `" + secondsText(kie.DefaultRequestTimeout) + "`.",
 				Optional:            true,
 				Validators:          []validator.String{goDuration()},
 			},
 			"poll_min_interval": schema.StringAttribute{
 				CustomType: timetypes.GoDurationType{},
 				MarkdownDescription: "Shortest wait between two status queries of one task, as a Go duration. " +
-					"Default `" + kie.DefaultPollMin.String() + "`. The wait grows towards `poll_max_interval` while a task runs.",
+					"Default `" + secondsText(kie.DefaultPollMin) + "`. The wait grows towards `poll_max_interval` while a task runs.",
 				Optional:   true,
 				Validators: []validator.String{goDuration()},
 			},
 			"poll_max_interval": schema.StringAttribute{
 				CustomType:          timetypes.GoDurationType{},
-				MarkdownDescription: "Longest wait between two status queries of one task. Default `" + kie.DefaultPollMax.String() + "`.",
+				MarkdownDescription: "Longest wait between two status queries of one task. Default `" + secondsText(kie.DefaultPollMax) + "`.",
 				Optional:            true,
 				Validators:          []validator.String{goDuration()},
 			},
 			"poll_initial_delay": schema.StringAttribute{
 				CustomType: timetypes.GoDurationType{},
 				MarkdownDescription: "How long to wait before the first status query of a new task, as a Go duration. " +
-					"Default `" + kie.DefaultFirstPoll.String() + "`: generations take 10 to 30 seconds, so earlier queries only spend the query budget.",
+					"Default `" + secondsText(kie.DefaultFirstPoll) + "`: generations take 10 to 30 seconds, so earlier queries only spend the query budget.",
 				Optional:   true,
 				Validators: []validator.String{goDuration()},
 			},
@@ -139,7 +140,7 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"create_rate_window": schema.StringAttribute{
 				CustomType: timetypes.GoDurationType{},
-				MarkdownDescription: "The window `create_rate_limit` counts in, as a Go duration. Default `" + kie.DefaultCreateWindow.String() + "`, KIE's. " +
+				MarkdownDescription: "The window `create_rate_limit` counts in, as a Go duration. Default `" + secondsText(kie.DefaultCreateWindow) + "`, KIE's. " +
 					"Change it only for an API (or a time-scaled `kie-mock`) with other limits.",
 				Optional:   true,
 				Validators: []validator.String{goDuration()},
@@ -151,8 +152,10 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"max_new_images": schema.Int64Attribute{
 				MarkdownDescription: "Spend guard: the most paid generations this provider instance may start " +
-					"in one run (one plan/apply). Further creates fail before any request is sent. Defaults to " +
-					"the `KIE_MAX_NEW_IMAGES` environment variable; unset means no limit.",
+					"in one run (one plan/apply). A plan that would start more (creates and replacements together) " +
+					"fails before anything is paid, and the apply refuses any generation beyond it. Finishing an " +
+					"interrupted task does not count. Defaults to the `KIE_MAX_NEW_IMAGES` environment variable; " +
+					"unset means no limit.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
@@ -186,7 +189,7 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					},
 					"safety_poll_interval": schema.StringAttribute{
 						CustomType:          timetypes.GoDurationType{},
-						MarkdownDescription: "How often to query a task whose callback has not arrived. Default `" + kie.DefaultCallbackPolling.String() + "`.",
+						MarkdownDescription: "How often to query a task whose callback has not arrived. Default `" + secondsText(kie.DefaultCallbackPolling) + "`.",
 						Optional:            true,
 						Validators:          []validator.String{goDuration()},
 					},
@@ -326,6 +329,14 @@ func configureReceiver(m *receiverModel, diags *diag.Diagnostics) *callbackRecei
 		return nil
 	}
 	return r
+}
+
+// secondsText writes a default duration as the configuration would, "60s" rather than "1m0s".
+func secondsText(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return d.String()
 }
 
 // stringOrEnv picks the configured value, then the environment variable, then the default.
