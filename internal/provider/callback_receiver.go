@@ -43,11 +43,15 @@ func (r *callbackReceiver) start(ctx context.Context) (string, error) {
 	}
 	// The server outlives this request: it logs through the request's logger, with the provider's masks,
 	// but is not cancelled with it. A context without a logger would drop every record.
-	logCtx := maskSecrets(context.WithoutCancel(ctx), r.secrets...)
-	logCtx = tflog.SetField(logCtx, "callback_receiver", ln.Addr().String())
+	// terraform-plugin-log masks a record by rewriting the field map its context carries, so goroutines
+	// must not log through one context at once: every connection and record gets its own copy (SetField
+	// copies), and the base is never logged to.
+	base := maskSecrets(context.WithoutCancel(ctx), r.secrets...)
+	addr := ln.Addr().String()
+	logCtx := func() context.Context { return tflog.SetField(base, "callback_receiver", addr) }
 	srv := &http.Server{
 		Handler:           r.handler,
-		BaseContext:       func(net.Listener) context.Context { return logCtx },
+		ConnContext:       func(context.Context, net.Conn) context.Context { return logCtx() },
 		ErrorLog:          log.New(tflogWriter{logCtx}, "", 0),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -55,7 +59,7 @@ func (r *callbackReceiver) start(ctx context.Context) (string, error) {
 	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			tflog.Warn(logCtx, "callback receiver stopped; waiting tasks fall back to the safety poll",
+			tflog.Warn(logCtx(), "callback receiver stopped; waiting tasks fall back to the safety poll",
 				map[string]any{"error": err.Error()})
 		}
 	}()
@@ -65,7 +69,7 @@ func (r *callbackReceiver) start(ctx context.Context) (string, error) {
 		// Without a public URL only a caller on this machine (such as kie-mock) can reach us.
 		r.url = "http://" + ln.Addr().String() + "/kie/callback"
 	}
-	tflog.Info(logCtx, "callback receiver listening", map[string]any{"address": ln.Addr().String(), "url": r.url})
+	tflog.Info(logCtx(), "callback receiver listening", map[string]any{"address": addr, "url": r.url})
 	return r.url, nil
 }
 
@@ -75,10 +79,10 @@ func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) 
 }
 
 // tflogWriter turns the HTTP server's own error log into warnings of the provider's log.
-type tflogWriter struct{ ctx context.Context }
+type tflogWriter struct{ ctx func() context.Context }
 
 func (w tflogWriter) Write(p []byte) (int, error) {
-	tflog.Warn(w.ctx, "callback receiver: "+strings.TrimSpace(string(p)))
+	tflog.Warn(w.ctx(), "callback receiver: "+strings.TrimSpace(string(p)))
 	return len(p), nil
 }
 
