@@ -374,6 +374,13 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 			"`BENCH_SCALE=1` removes it.\n\n", windowSec, m.Provider.CreateRateLimit, m.Scale)
 	}
 
+	if busy, load := busyMachine(m); busy {
+		p("> **Caveat: the machine was busy before the benchmark started** (load average %s over 1, 5 and 15 min on "+
+			"%s CPUs). Other work competed for the CPU during the run, so wall times (CPU-bound at hundreds of resources: "+
+			"Terraform, the provider, the mock) are longer than the scheduling alone would give; the counts (POSTs, 429s, "+
+			"status queries, tasks, failures) do not depend on it.\n\n", load, m.Nproc)
+	}
+
 	// Targets.
 	p("## Targets\n\n| Target | Measured | Result |\n|---|---|---|\n")
 	{
@@ -701,4 +708,19 @@ func medianPlan(plans map[string]*planRun, kind string) (float64, bool) {
 		return 0, false
 	}
 	return median(ws), true
+}
+
+// busyMachine reports whether other work already loaded the machine before the benchmark started: a
+// 1-minute load average above the number of CPUs.
+func busyMachine(m *meta) (bool, string) {
+	fields := strings.Fields(m.LoadStart)
+	cpus, err := strconv.Atoi(strings.TrimSpace(m.Nproc))
+	if len(fields) == 0 || err != nil || cpus <= 0 {
+		return false, ""
+	}
+	load, err := strconv.ParseFloat(fields[0], 64)
+	if err != nil {
+		return false, ""
+	}
+	return load > float64(cpus), strings.Join(fields, ", ")
 }

@@ -105,3 +105,19 @@ func TestSharedSpans(t *testing.T) {
 		t.Errorf("section:\n%s", b.String())
 	}
 }
+
+func TestBusyMachine(t *testing.T) {
+	for _, tc := range []struct {
+		load, nproc string
+		busy        bool
+	}{
+		{"12.05 13.03 15.05", "2", true},
+		{"0.39 1.94 2.55", "2", false},
+		{"", "2", false},
+		{"3.5 1 1", "x", false},
+	} {
+		if got, _ := busyMachine(&meta{LoadStart: tc.load, Nproc: tc.nproc}); got != tc.busy {
+			t.Errorf("load %q on %q CPUs: busy %v", tc.load, tc.nproc, got)
+		}
+	}
+}
