@@ -134,7 +134,8 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"create_rate_limit": schema.Int64Attribute{
 				MarkdownDescription: "Most new generations this provider starts per `create_rate_window` (10 seconds), " +
-					"shared by all resources. Default `" + strconv.Itoa(kie.DefaultCreateLimit) + "`, KIE's account limit.",
+					"shared by all resources. Default `" + strconv.Itoa(kie.DefaultCreateLimit) + "`, KIE's account limit. A ceiling: " +
+					"when KIE refuses requests (other runs share the account), the provider slows below it and recovers gradually.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
@@ -146,9 +147,10 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Validators: []validator.String{goDuration()},
 			},
 			"status_query_rate": schema.Float64Attribute{
-				MarkdownDescription: "Most status queries per second, shared by all resources. Default `" + strconv.FormatFloat(kie.DefaultQueryRate, 'f', -1, 64) + "`.",
-				Optional:            true,
-				Validators:          []validator.Float64{float64validator.AtLeast(0.1)},
+				MarkdownDescription: "Most status queries per second, shared by all resources. Default `" + strconv.FormatFloat(kie.DefaultQueryRate, 'f', -1, 64) + "`. " +
+					"A ceiling, like `create_rate_limit`: a 429 slows queries down, and they recover gradually.",
+				Optional:   true,
+				Validators: []validator.Float64{float64validator.AtLeast(0.1)},
 			},
 			"max_new_images": schema.Int64Attribute{
 				MarkdownDescription: "Spend guard: the most paid generations this provider instance may start " +
