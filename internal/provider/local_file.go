@@ -16,15 +16,11 @@ import (
 	"github.com/kie-community/terraform-provider-kie/internal/kie"
 )
 
-// localFileIntact reports whether the file at p still is the image the provider wrote. The size is
-// compared first, so most changes are seen without reading the file.
+// localFileIntact reports whether the file at p still is the image the provider wrote, always reading
+// it (no file index): the size is compared first, then the hash.
 func localFileIntact(p, wantSHA string, wantSize int64) bool {
-	info, err := os.Stat(p)
-	if err != nil || !info.Mode().IsRegular() || info.Size() != wantSize {
-		return false
-	}
-	got, _, err := kie.HashFile(p)
-	return err == nil && got == wantSHA
+	var noIndex *fileIndex
+	return noIndex.intact(p, wantSHA, wantSize)
 }
 
 // copyFileAtomic copies src to dst with kie.WriteFileAtomic, so dst is either complete or untouched.

@@ -60,12 +60,15 @@ func (x *fileIndex) intact(p, wantSHA string, wantSize int64) bool {
 	if err != nil || !info.Mode().IsRegular() || info.Size() != wantSize {
 		return false
 	}
+	// The index is only consulted (and written) when there is one and the platform gives full stamps.
 	stamp, stamped := stampOf(info)
-	abs, err := filepath.Abs(p)
-	if err != nil {
+	var abs string
+	if x == nil {
+		stamped = false
+	} else if abs, err = filepath.Abs(p); err != nil {
 		stamped = false
 	}
-	if stamped && x != nil {
+	if stamped {
 		if e, ok := x.load(abs); ok && e.SHA256 == wantSHA && e.Stat == stamp && !e.racy() {
 			return true
 		}
@@ -78,7 +81,7 @@ func (x *fileIndex) intact(p, wantSHA string, wantSize int64) bool {
 	if err != nil || got != wantSHA || n != wantSize {
 		return false
 	}
-	if stamped && x != nil {
+	if stamped {
 		// Only a stamp taken before the hash may be recorded: one taken after could belong to a write
 		// that happened while hashing. A changed stamp just means no entry this time.
 		if again, err := os.Stat(p); err == nil {

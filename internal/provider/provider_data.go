@@ -25,12 +25,13 @@ type providerData struct {
 
 // logContext masks the API key in every log line written under ctx, whatever code writes it: in the
 // form the client sends it (trimmed) and as configured.
-// fileIntact is localFileIntact through the file index when the provider is configured.
+// fileIntact checks a local file through the file index once the provider is configured.
 func (d *providerData) fileIntact(p, sha string, size int64) bool {
-	if d == nil {
-		return localFileIntact(p, sha, size)
+	var files *fileIndex
+	if d != nil {
+		files = d.files
 	}
-	return d.files.intact(p, sha, size)
+	return files.intact(p, sha, size)
 }
 
 func (d *providerData) logContext(ctx context.Context) context.Context {
