@@ -1,9 +1,15 @@
 package provider
 
 import (
+	"context"
+	"encoding/json"
+	"math/big"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 func TestResumeLedger(t *testing.T) {
@@ -95,4 +101,71 @@ func TestModelFromStateJSONKeysLikeThePlan(t *testing.T) {
 	if !never.unfinished() {
 		t.Fatal("a download that never completed is unfinished")
 	}
+}
+
+// The key recorded from a stored object (UpgradeResourceState sees only its JSON) must equal the key a
+// plan computes for the same arguments through the framework; an argument missing from storedImage
+// would make an interrupted task unresumable from state.
+func TestStoredKeyMatchesFrameworkKey(t *testing.T) {
+	f := newFastPathFixture(t)
+	triggers := tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"v": str("1")})
+	state := with(f.finishedState(), "status", str("GENERATING"), "output_sha256", tftypes.NewValue(tftypes.String, nil),
+		"output_size", tftypes.NewValue(tftypes.Number, nil), "input_image", str("https://example.test/in.png"),
+		"watermark", str("w"), "model", str(modelMax), "prompt_upsampling", boolean(true), "safety_tolerance", num(1),
+		"enable_translation", boolean(false), "upload_cn", boolean(true), "input_image_sha256", str("abc"),
+		"callback_url", str("https://example.test/cb"), "triggers", triggers)
+	raw := f.object(state)
+
+	var fromFramework fluxImageModel
+	if diags := (tfsdk.State{Schema: f.schema, Raw: raw}).Get(context.Background(), &fromFramework); diags.HasError() {
+		t.Fatal(diags)
+	}
+	js, err := json.Marshal(plainValues(t, state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromJSON, err := modelFromStateJSON(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromJSON.resumeKey() != fromFramework.resumeKey() {
+		t.Fatalf("the key from stored JSON differs from the plan's key:\nJSON  %+v\nplan  %+v", fromJSON.generateRequest(), fromFramework.generateRequest())
+	}
+	if !fromJSON.unfinished() {
+		t.Fatal("a generating task read from JSON is not unfinished")
+	}
+}
+
+// plainValues turns state attributes into the JSON Terraform stores (timeouts left out: not an argument).
+func plainValues(t *testing.T, attrs map[string]tftypes.Value) map[string]any {
+	t.Helper()
+	out := map[string]any{}
+	for name, v := range attrs {
+		if !v.IsKnown() || v.IsNull() {
+			out[name] = nil
+			continue
+		}
+		switch {
+		case v.Type().Is(tftypes.String):
+			var s string
+			_ = v.As(&s)
+			out[name] = s
+		case v.Type().Is(tftypes.Bool):
+			var b bool
+			_ = v.As(&b)
+			out[name] = b
+		case v.Type().Is(tftypes.Number):
+			n := new(big.Float)
+			_ = v.As(&n)
+			i, _ := n.Int64()
+			out[name] = i
+		case v.Type().Is(tftypes.Map{ElementType: tftypes.String}):
+			var m map[string]tftypes.Value
+			_ = v.As(&m)
+			out[name] = plainValues(t, m)
+		default:
+			t.Fatalf("attribute %s: type %s not handled", name, v.Type())
+		}
+	}
+	return out
 }
