@@ -114,6 +114,14 @@ func TestStoredKeyMatchesFrameworkKey(t *testing.T) {
 		"watermark", str("w"), "model", str(modelMax), "prompt_upsampling", boolean(true), "safety_tolerance", num(1),
 		"enable_translation", boolean(false), "upload_cn", boolean(true), "input_image_sha256", str("abc"),
 		"callback_url", str("https://example.test/cb"), "triggers", triggers)
+	// Every argument is set here, so a new one fails this line until the test (and storedImage) know it.
+	for name, a := range f.schema.Attributes {
+		if (a.IsRequired() || a.IsOptional()) && name != "input_image_file" {
+			if v, ok := state[name]; !ok || v.IsNull() {
+				t.Fatalf("argument %s is not set in this test: add it here and to storedImage", name)
+			}
+		}
+	}
 	raw := f.object(state)
 
 	var fromFramework fluxImageModel
