@@ -23,6 +23,8 @@
 #   BENCH_APPLY_TIMEOUT=3600          seconds before one apply is interrupted
 #   BENCH_SHARED_N=100      images per run of the shared-account scenario (3 concurrent applies with
 #                           one key, and a second apply joining a first one half way)
+#   BENCH_ONLY="shared"     run only these scenarios (apply shared plan memory) and write no report:
+#                           for trying a change quickly; raw data goes to bench/work/only/
 #   KIE_PINNED_ONLY=1       ignore a terraform on PATH (see scripts/ensure-cli.sh)
 set -euo pipefail
 
@@ -48,6 +50,12 @@ big_rate=${BENCH_BIG_RATE_MIB:-4}
 create_rate_limit=${BENCH_CREATE_RATE_LIMIT:-20}
 apply_timeout=${BENCH_APPLY_TIMEOUT:-3600}
 shared_n=${BENCH_SHARED_N:-100}
+only=${BENCH_ONLY:-}
+for scenario in $only; do
+  case $scenario in apply | shared | plan | memory) ;; *) die "BENCH_ONLY: unknown scenario '$scenario' (apply shared plan memory)" ;; esac
+done
+# want SCENARIO: whether this run includes it.
+want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 quick=
 if [ "${BENCH_QUICK:-}" = 1 ]; then
   quick=1
@@ -93,6 +101,7 @@ baseline_retry=$(secs 5000)
 
 tag=s$scale
 [ -z "$quick" ] || tag=quick
+[ -z "$only" ] || tag=only
 work="$root/bench/work"
 run_dir="$work/$tag"
 bin="$work/bin"
@@ -324,6 +333,7 @@ timed_apply() {
 
 # ---------------------------------------------------------------------------------------------
 # 1. Timed applies against the realistic (scaled) mock.
+if want apply; then
 start_mock main -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
   -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" -image-scale 1 "${image_pad[@]}"
 main_url=$mock_url
@@ -349,11 +359,13 @@ for n in $sizes; do
 done
 stop_mock "$callback_pid"
 stop_mock "$main_pid"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 1b. One account, several runs: separate working directories and provider processes, one key, one
 # kie-mock with KIE's limits. Each run tags its prompts ([mock:tag=...]) so that the mock counts its
 # requests apart. Writes shared/ID.json.
+if want shared; then
 start_mock shared -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
   -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" -image-scale 1 "${image_pad[@]}"
 shared_url=$mock_url
@@ -429,10 +441,12 @@ shared_scenario shared-3 3 0
 shared_scenario shared-join 2 1
 stop_mock "$shared_pid"
 for i in 1 2 3; do rm -rf "$run_dir/tf/shared-$i/out"; done
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 2. Plan/refresh of finished images: both states come from real applies against a mock without
 # limits or latency (setup only); then each is planned three times with the mock's counters reset.
+if want plan; then
 start_mock plan -latency 0 -image-scale 1 "${image_pad[@]}"
 plan_url=$mock_url
 plan_pid=$mock_pid
@@ -504,11 +518,13 @@ for rep in 1 2 3; do
 done
 stop_mock "$plan_pid"
 rm -rf "$run_dir/tf/plan-provider/out" "$run_dir/tf/plan-baseline/out"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 3. Memory while downloading many large images at once. kie-mock's own images stay small (see the
 # report), so its result links point at bench/cdn, which serves a PNG of noise of BENCH_BIG_MIB MiB.
 # Creates are unlimited and every task takes the same time, so all downloads start together.
+if want memory; then
 prepare_dir provider "$run_dir/tf/big"
 write_provider_override "$run_dir/tf/big" 10s 2s
 rm -f "$run_dir/cdn.url"
@@ -536,9 +552,14 @@ timed_apply "bigdl-mock4-n$big_n" provider "$run_dir/tf/big" "$big_n" 50 "$mock_
   -var="output_format=jpeg"
 stop_mock "$mock_pid"
 rm -rf "$run_dir/tf/big/out"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 4. Report and chart.
+if [ -n "$only" ]; then
+  log "BENCH_ONLY=\"$only\": partial run, no report written (raw data: ${run_dir#"$root"/}/)"
+  exit 0
+fi
 jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
   --arg command "$(env | grep -E '^BENCH_' | LC_ALL=C sort | tr '\n' ' ')make bench" \
   --arg scale "$scale" --arg sizes "$sizes" --argjson quick "$([ -n "$quick" ] && echo true || echo false)" \

@@ -78,6 +78,45 @@ func TestCreateShareLimitsAdmissions(t *testing.T) {
 	}
 }
 
+// KIE does not count a refused request, so its room in the window is free at once: after a cut to 10,
+// with 4 of a burst of 12 accepted and 8 refused, 6 more go out in the same window, not 0.
+func TestCreateRefusedRequestLeavesTheWindow(t *testing.T) {
+	clk := newFakeClock()
+	w := newSlidingWindow(20, 10*time.Second)
+	var burst []*ticket
+	for range 12 {
+		tk, err := w.admit(context.Background(), clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		burst = append(burst, tk)
+	}
+	<-clk.After(time.Millisecond)
+	for i, tk := range burst {
+		tk.settle(clk.Now())
+		if i < 4 {
+			w.accepted(clk.Now())
+		} else {
+			w.refused(clk.Now(), tk, true, 0)
+		}
+	}
+	if got := w.rate(); got != 10 {
+		t.Fatalf("share %v, want one cut to 10", got)
+	}
+	start := clk.Now()
+	for range 6 {
+		if err := w.wait(context.Background(), clk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if clk.Now() != start {
+		t.Fatalf("the 6 requests that fit the share waited %v: refused requests still held room", clk.Now().Sub(start))
+	}
+	if tk, _ := w.tryAdmit(clk.Now()); tk != nil {
+		t.Fatal("an 11th request in the window was admitted at a share of 10")
+	}
+}
+
 // Accepted requests win the share back: by about one request per window while the last refusal is
 // recent, then doubling per window, never above the ceiling.
 func TestCreateShareRecovers(t *testing.T) {

@@ -145,12 +145,12 @@ func (w *slidingWindow) accepted(now time.Time) {
 // It reports whether the share was cut.
 func (w *slidingWindow) refused(now time.Time, t *ticket, cut bool, hold time.Duration) bool {
 	w.hold.extend(now.Add(hold))
-	if !cut {
-		return false
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !t.admitted.After(w.lastCut) {
+	// KIE did not count a refused request, so neither does the window: the room it held is free for
+	// the retry, and a run that collides with others is not also slowed by its own refused requests.
+	w.stamps = slices.DeleteFunc(w.stamps, func(s stamp) bool { return s.id == t.id })
+	if !cut || !t.admitted.After(w.lastCut) {
 		return false
 	}
 	w.share = max(1, w.share*shareDecrease)
