@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/big"
@@ -38,7 +39,8 @@ func NewServer(version, commit string) func() tfprotov6.ProviderServer {
 // conclude "nothing to do"; here the same answer is reached from the raw values. Whenever a request is
 // anything but that case (a changed argument, a drifted file, a pending task, an input file to hash,
 // a default that changed), it goes to the framework unchanged. The differential tests in
-// flux_image_fastpath_test.go hold both paths to the same answers.
+// flux_image_fastpath_test.go hold both paths to the same answers. ValidateResourceConfig has a
+// shortcut of the same kind (flux_image_fastvalidate.go).
 type fastPathServer struct {
 	tfprotov6.ProviderServer
 
@@ -50,6 +52,8 @@ type fastPathServer struct {
 	objType tftypes.Object
 	// defaults are the values the framework plans for an attribute left out of the configuration.
 	defaults map[string]tftypes.Value
+	// validation checks a configuration without the framework; nil turns only that shortcut off.
+	validation *fastValidation
 }
 
 func newFastPath(ctx context.Context) (*fastPathServer, error) {
@@ -62,7 +66,11 @@ func newFastPath(ctx context.Context) (*fastPathServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fastPathServer{objType: objType, defaults: defs}, nil
+	fs := &fastPathServer{objType: objType, defaults: defs}
+	if fs.validation, err = newFastValidation(s); err != nil {
+		tflog.Debug(ctx, "configurations are validated by the framework alone", map[string]any{"reason": err.Error()})
+	}
+	return fs, nil
 }
 
 // schemaDefaults collects each attribute's static default as a protocol value. An attribute kind it
@@ -116,24 +124,25 @@ func schemaDefaults(ctx context.Context, s schema.Schema) (map[string]tftypes.Va
 }
 
 func (s *fastPathServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
-	if !s.disabled && req.TypeName == fluxImageTypeName && len(req.Private) == 0 && s.readIsNoop(req.CurrentState) {
+	if s.disabled || req.TypeName != fluxImageTypeName || len(req.Private) != 0 {
+		return s.ProviderServer.ReadResource(ctx, req)
+	}
+	if attrs, ok := s.decode(req.CurrentState); ok && s.readIsNoop(attrs) {
 		tflog.Trace(ctx, "kie_flux_image unchanged: refreshed without the framework")
 		identity := req.CurrentIdentity
 		if identity == nil {
-			if attrs, ok := s.decode(req.CurrentState); ok {
-				identity = identityOf(attrs)
-			}
+			identity = identityOf(attrs)
 		}
 		return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private, NewIdentity: identity}, nil
 	}
 	return s.ProviderServer.ReadResource(ctx, req)
 }
 
-// readIsNoop reports whether Read would return the state as it is: a finished image (status set; an
-// import has none yet) whose local file, if any, still has the recorded size and hash.
-func (s *fastPathServer) readIsNoop(state *tfprotov6.DynamicValue) bool {
-	attrs, ok := s.decode(state)
-	if !ok || !finishedStatus(attrs["status"]) {
+// readIsNoop reports whether Read would return the state with these attributes as it is: a finished
+// image (status set; an import has none yet) whose local file, if any, still has the recorded size
+// and hash.
+func (s *fastPathServer) readIsNoop(attrs map[string]tftypes.Value) bool {
+	if !finishedStatus(attrs["status"]) {
 		return false
 	}
 	p, hasPath := stringOf(attrs["output_path"])
@@ -165,9 +174,12 @@ func (s *fastPathServer) planIsNoop(req *tfprotov6.PlanResourceChangeRequest) bo
 	if !ok || prior.IsNull() {
 		return false
 	}
-	proposed, ok := s.unmarshal(req.ProposedNewState)
-	if !ok || !proposed.Equal(prior) {
-		return false
+	// Terraform encodes both the same way, so equal bytes are equal values; otherwise compare values.
+	if len(req.PriorState.MsgPack) == 0 || !bytes.Equal(req.ProposedNewState.MsgPack, req.PriorState.MsgPack) {
+		proposed, ok := s.unmarshal(req.ProposedNewState)
+		if !ok || !proposed.Equal(prior) {
+			return false
+		}
 	}
 	config, ok := s.decode(req.Config)
 	if !ok {

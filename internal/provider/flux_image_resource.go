@@ -101,12 +101,19 @@ func (r *fluxImageResource) ValidateConfig(ctx context.Context, req resource.Val
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	editing := !input.IsNull() || !inputFile.IsNull()
-	if editing && !tolerance.IsNull() && !tolerance.IsUnknown() && tolerance.ValueInt64() > maxToleranceEdit {
-		resp.Diagnostics.AddAttributeError(path.Root("safety_tolerance"), "safety_tolerance out of range for an edit",
-			fmt.Sprintf("safety_tolerance must be between 0 and %d when input_image or input_image_file is set (edit mode); got %d.",
-				maxToleranceEdit, tolerance.ValueInt64()))
+	if problem := toleranceProblem(!input.IsNull() || !inputFile.IsNull(), tolerance); problem != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("safety_tolerance"), "safety_tolerance out of range for an edit", problem)
 	}
+}
+
+// toleranceProblem says what is wrong with safety_tolerance for an edit (editing) or a generation;
+// "" when nothing is. Single-attribute validators already bound it for a generation.
+func toleranceProblem(editing bool, tolerance types.Int64) string {
+	if editing && !tolerance.IsNull() && !tolerance.IsUnknown() && tolerance.ValueInt64() > maxToleranceEdit {
+		return fmt.Sprintf("safety_tolerance must be between 0 and %d when input_image or input_image_file is set (edit mode); got %d.",
+			maxToleranceEdit, tolerance.ValueInt64())
+	}
+	return ""
 }
 
 func (r *fluxImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -1,0 +1,102 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// What the provider spends per finished, unchanged image on each call Terraform makes while planning:
+// UpgradeResourceState, ValidateResourceConfig, ReadResource and PlanResourceChange. make bench
+// measures whole plans; these split the provider's share of them by call.
+
+func benchFixture(b *testing.B) (*fastPathFixture, map[string]tftypes.Value) {
+	f := newFastPathFixture(b)
+	return f, f.finishedState()
+}
+
+func BenchmarkPlanUpgradeResourceState(b *testing.B) {
+	f, state := benchFixture(b)
+	raw, err := stateJSON(f.object(state))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := &tfprotov6.UpgradeResourceStateRequest{TypeName: fluxImageTypeName, Version: 0,
+		RawState: &tfprotov6.RawState{JSON: raw}}
+	ctx := context.Background()
+	for b.Loop() {
+		resp, err := f.fast.UpgradeResourceState(ctx, req)
+		if err != nil || len(resp.Diagnostics) > 0 {
+			b.Fatalf("upgrade: %v %v", err, resp.Diagnostics)
+		}
+	}
+}
+
+func BenchmarkPlanValidateResourceConfig(b *testing.B) {
+	f, state := benchFixture(b)
+	req := &tfprotov6.ValidateResourceConfigRequest{TypeName: fluxImageTypeName, Config: f.dv(f.object(configOf(state)))}
+	ctx := context.Background()
+	for b.Loop() {
+		resp, err := f.fast.ValidateResourceConfig(ctx, req)
+		if err != nil || len(resp.Diagnostics) > 0 {
+			b.Fatalf("validate: %v %v", err, resp.Diagnostics)
+		}
+	}
+}
+
+func BenchmarkPlanReadResource(b *testing.B) {
+	f, state := benchFixture(b)
+	req := &tfprotov6.ReadResourceRequest{TypeName: fluxImageTypeName, CurrentState: f.dv(f.object(state))}
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := f.fast.ReadResource(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPlanPlanResourceChange(b *testing.B) {
+	f, state := benchFixture(b)
+	req := f.planRequest(state, configOf(state), nil)
+	if !f.fast.planIsNoop(req) {
+		b.Fatal("the unchanged image did not take the fast path")
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := f.fast.PlanResourceChange(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// stateJSON is an object as Terraform stores it: attribute names to JSON values.
+func stateJSON(v tftypes.Value) ([]byte, error) {
+	var attrs map[string]tftypes.Value
+	if err := v.As(&attrs); err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	for name, a := range attrs {
+		switch {
+		case a.IsNull():
+			out[name] = nil
+		case a.Type().Is(tftypes.String):
+			var s string
+			_ = a.As(&s)
+			out[name] = s
+		case a.Type().Is(tftypes.Bool):
+			var x bool
+			_ = a.As(&x)
+			out[name] = x
+		case a.Type().Is(tftypes.Number):
+			n, _ := int64Of(a)
+			out[name] = n
+		default:
+			out[name] = nil
+		}
+	}
+	return json.Marshal(out)
+}
