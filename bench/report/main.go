@@ -131,6 +131,7 @@ type cdnStats struct {
 type taskSnapshot struct {
 	CreatedAt   time.Time `json:"createdAt"`
 	CompletedAt time.Time `json:"completedAt"`
+	Prompt      string    `json:"prompt"` // carries the run's [mock:tag=...] in the shared scenarios
 }
 
 func main() {

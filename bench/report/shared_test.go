@@ -75,7 +75,7 @@ func TestSharedTargets(t *testing.T) {
 	for i := range slow.Runs {
 		slow.Runs[i].EndNs += 5e9 // 20 s against a bound of 16.9 s
 	}
-	if got := rows(slow); !strings.Contains(got, "3 together: 20.0 s vs 16.9 s: **1.18×** | **PASS**") {
+	if got := rows(slow); !strings.Contains(got, "3 together: 20.0 s vs 16.9 s: **1.18×** (") || !strings.HasSuffix(strings.TrimSpace(got), "**PASS** |") {
 		t.Errorf("1.18x should pass:\n%s", got)
 	}
 	var b strings.Builder
@@ -119,5 +119,38 @@ func TestBusyMachine(t *testing.T) {
 		if got, _ := busyMachine(&meta{LoadStart: tc.load, Nproc: tc.nproc}); got != tc.busy {
 			t.Errorf("load %q on %q CPUs: busy %v", tc.load, tc.nproc, got)
 		}
+	}
+}
+
+// The account's time counts from its first created task; the start-up before it is reported, and each
+// run's bound starts at its own first task.
+func TestSharedFromFirstRequest(t *testing.T) {
+	m := &meta{CreateLim: 20, WindowMs: 1000, LatencyMs: 1000, JitterMs: 2000, RetryAfterUnit: "100ms"}
+	s := sharedFixture(true, 100, 100, 0, 100) // run a: 0-10 s, run b: 2-13 s
+	start := time.Unix(0, s.Runs[0].StartNs)
+	task := func(tag string, at time.Duration) taskSnapshot {
+		return taskSnapshot{Prompt: "[mock:tag=" + tag + "] an image", CreatedAt: start.Add(at), CompletedAt: start.Add(at + time.Second)}
+	}
+	s.tasks = []taskSnapshot{task("a", 1500*time.Millisecond), task("a", 3*time.Second), task("b", 8*time.Second)}
+	a := s.account(m)
+	// Run b asked first at 8 s, 6.5 s after the account's first task: 6.5 + LB(100) = 6.5 + 4 + 1 + 1.905,
+	// later than LB(200) = 9 + 1 + 1.905.
+	if a.startupSec != 1.5 || a.askedWallSec != 11.5 || math.Abs(a.askedBound-(6.5+4+1+2*20.0/21)) > 1e-9 {
+		t.Errorf("%+v", a)
+	}
+	rows := func() string {
+		var b strings.Builder
+		writeSharedTargets(&b, m, []*sharedScenario{s})
+		return b.String()
+	}
+	if got := rows(); !strings.Contains(got, "second joins: 11.5 s vs 13.4 s: **0.86×** (start-up before the first request 1.5 s; "+
+		"from the first apply's start 13.0 s vs 11.9 s, 1.09×) | **PASS** |") {
+		t.Errorf("rows:\n%s", got)
+	}
+	for i := range s.Runs {
+		s.Runs[i].EndNs += 6e9
+	}
+	if got := rows(); !strings.Contains(got, "second joins: 17.5 s vs 13.4 s: **1.31×**") || !strings.HasSuffix(strings.TrimSpace(got), "**FAIL** |") {
+		t.Errorf("rows:\n%s", got)
 	}
 }
