@@ -6,7 +6,7 @@
 #     terraform-provider-kie_<version>_manifest.json, with matching sums;
 #   - the manifest declares protocol 6.0;
 #   - one kie-mock archive per platform, kie-mock_<version>_<os>_<arch>.tar.gz (.zip on windows),
-#     holding kie-mock (.exe on windows) and LICENSE, listed in the sums too; the one for this
+#     holding kie-mock (.exe on windows), LICENSE and THIRD_PARTY_NOTICES, listed in the sums too; the one for this
 #     machine's platform, when it is in the set, starts and answers /_mock/health.
 #
 #   scripts/check-release-artifacts.sh DIST [PLATFORMS]
@@ -118,8 +118,8 @@ for platform in "${want[@]}"; do
     continue
   fi
   entries=$(archive_entries "$archive" | LC_ALL=C sort | tr '\n' ' ')
-  if [ "$entries" != "LICENSE $bin " ]; then
-    fail "$archive must contain exactly $bin and LICENSE, has: $entries"
+  if [ "$entries" != "LICENSE THIRD_PARTY_NOTICES $bin " ]; then
+    fail "$archive must contain exactly $bin, LICENSE and THIRD_PARTY_NOTICES, has: $entries"
     continue
   fi
   listed=$(awk -v f="$archive" '$2 == f || $2 == "*" f { print $1 }' "$sums")
