@@ -339,7 +339,7 @@ func (r *fluxImageResource) planNewImage(ctx context.Context, resp *resource.Mod
 				"generation. To pay for a new image instead, change any argument, for example triggers.", taskID))
 		return
 	}
-	if _, err := r.data.spend.plan(); err != nil {
+	if _, err := r.data.spend.plan(m.resumeKey() + "\x00" + m.OutputPath.ValueString()); err != nil {
 		resp.Diagnostics.AddError("Spend guard: max_new_images exceeded by this plan", err.Error())
 	}
 }

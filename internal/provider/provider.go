@@ -156,8 +156,9 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Spend guard: the most paid generations this provider instance may start " +
 					"in one run (one plan/apply). A plan that would start more (creates and replacements together) " +
 					"fails before anything is paid, and the apply refuses any generation beyond it. Finishing an " +
-					"interrupted task does not count. Defaults to the `KIE_MAX_NEW_IMAGES` environment variable; " +
-					"unset means no limit.",
+					"interrupted task does not count. The plan counts each new image once, so resources with identical " +
+					"arguments and `output_path` count as one there; the apply counts every request it sends. " +
+					"Defaults to the `KIE_MAX_NEW_IMAGES` environment variable; unset means no limit.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},

@@ -62,10 +62,10 @@ type spendGuard struct {
 	mu      sync.Mutex
 	limit   int64
 	started int64
-	planned int64
+	planned map[string]bool // the new images planned, by planKey
 }
 
-func newSpendGuard(limit int64) *spendGuard { return &spendGuard{limit: limit} }
+func newSpendGuard(limit int64) *spendGuard { return &spendGuard{limit: limit, planned: map[string]bool{}} }
 
 // reserve claims one generation before its request is sent; release returns the claim when the API
 // provably did not accept the request (nothing was paid).
@@ -83,16 +83,20 @@ func (g *spendGuard) reserve() error {
 
 // plan counts one new paid generation that a plan of this provider instance would start, and refuses it
 // beyond the limit, so that a plan that would exceed max_new_images fails before anything is paid.
-func (g *spendGuard) plan() (int64, error) {
+// Images are counted once each, by key (the arguments that shape the image and output_path): where one
+// provider process serves both the plan and the apply (terraform test), Terraform plans every new
+// resource again before creating it, and that is the same image, not another one to pay for.
+func (g *spendGuard) plan(key string) (int64, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.planned++
-	if g.limit >= 0 && g.planned > g.limit {
-		return g.planned, fmt.Errorf("%w: max_new_images is %d and this plan would start at least %d new paid generations "+
+	g.planned[key] = true
+	n := int64(len(g.planned))
+	if g.limit >= 0 && n > g.limit {
+		return n, fmt.Errorf("%w: max_new_images is %d and this plan would start at least %d new paid generations "+
 			"(this image is number %d). Nothing was paid. Raise max_new_images (or KIE_MAX_NEW_IMAGES), or apply "+
-			"fewer images at a time (terraform apply -target=...)", errSpendLimit, g.limit, g.planned, g.planned)
+			"fewer images at a time (terraform apply -target=...)", errSpendLimit, g.limit, n, n)
 	}
-	return g.planned, nil
+	return n, nil
 }
 
 func (g *spendGuard) release() {

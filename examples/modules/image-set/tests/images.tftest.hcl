@@ -21,6 +21,9 @@ provider "kie" {
   poll_initial_delay = "100ms"
   poll_min_interval  = "100ms"
   poll_max_interval  = "500ms"
+  # Exactly the new images this file plans (2, 2 more with a new style, 2 more as JPEG): a spend cap
+  # tests can keep as tight as that, since each image counts once however often Terraform plans it.
+  max_new_images = 6
 }
 
 run "generates_the_files" {
