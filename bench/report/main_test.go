@@ -2,8 +2,11 @@ package main
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLowerBound(t *testing.T) {
@@ -84,5 +87,28 @@ func TestCallbackTarget(t *testing.T) {
 	}
 	if got := row(map[string]*applyRun{"callback-n100-p50": cb(100, 100, 100, 0)}); !strings.Contains(got, "N=500: not run") || !strings.Contains(got, "**FAIL**") {
 		t.Errorf("a missing size should fail: %q", got)
+	}
+}
+
+// The start-up is the apply's start to its first created task; earlier tasks of the mock do not count.
+func TestDeriveStartup(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "runs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(s float64) string {
+		return start.Add(time.Duration(s * float64(time.Second))).Format(time.RFC3339Nano)
+	}
+	tasks := `[{"createdAt":"` + at(-60) + `","completedAt":"` + at(-58) + `"},` +
+		`{"createdAt":"` + at(2.5) + `","completedAt":"` + at(4.5) + `"},` +
+		`{"createdAt":"` + at(3) + `","completedAt":"` + at(6) + `"}]`
+	if err := os.WriteFile(filepath.Join(dir, "runs", "x-tasks.json"), []byte(tasks), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &applyRun{ID: "x", N: 2, StartNs: start.UnixNano(), WallSec: 7}
+	derive(dir, &meta{CreateLim: 20, WindowMs: 1000, LatencyMs: 1000, JitterMs: 2000}, r)
+	if r.tasksInRun != 2 || r.startupSec != 2.5 || r.apiSpanSec != 3.5 {
+		t.Errorf("tasks %d, start-up %v, API span %v; want 2, 2.5, 3.5", r.tasksInRun, r.startupSec, r.apiSpanSec)
 	}
 }

@@ -91,6 +91,8 @@ func (r *fluxImageResource) Configure(_ context.Context, req resource.ConfigureR
 }
 
 // ValidateConfig checks what single-attribute validators cannot: edits allow a lower safety_tolerance.
+// The validation shortcut (flux_image_fastvalidate.go) applies the same rule through toleranceProblem;
+// a new rule here must be added there too, or the shortcut would call such a configuration valid.
 func (r *fluxImageResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	// Only the three attributes involved are read: this runs for every resource on every plan.
 	var input, inputFile types.String
