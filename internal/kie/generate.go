@@ -137,13 +137,15 @@ func (c *Client) taskIDOf(cl *call, ans *answer) (string, error) {
 }
 
 // refusedDelay is how long a refused generation waits before its next attempt: the server's
-// Retry-After plus up to a fifth more, so that the callers it turned away together do not return
-// together; without one, the exponential backoff, but never more than one create window, by which
-// time every request that filled KIE's window has left it.
+// Retry-After plus up to a twentieth more, so that the callers it turned away together do not return
+// together, yet little enough that the room KIE frees at that moment is not left unused for long
+// (every late return delays the whole account, not only this run); without one, the exponential
+// backoff, but never more than one create window, by which time every request that filled KIE's
+// window has left it.
 func (c *Client) refusedDelay(refusals int, retryAfter time.Duration) time.Duration {
 	if retryAfter > 0 {
 		ra := min(retryAfter, c.retry.MaxRetryAfter)
-		return ra + rand.N(ra/5+1)
+		return ra + rand.N(ra/20+1)
 	}
 	return min(c.retry.backoff(refusals, 0), c.createPer)
 }

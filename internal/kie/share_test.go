@@ -91,7 +91,7 @@ func simulate(t *testing.T, starts []time.Duration, images int) ([]*simRun, *sim
 				} else {
 					r.refused++
 					r.w.refused(now, tk, true, ra)
-					r.ready[j] = tick + ra + time.Duration(rng.Int64N(int64(ra/5)+1))
+					r.ready[j] = tick + ra + time.Duration(rng.Int64N(int64(ra/20)+1))
 				}
 			}
 		}

@@ -16,10 +16,13 @@ func windowMargin(per time.Duration) time.Duration {
 }
 
 // How the create share reacts to KIE's answers. A refusal (429) halves the share. While the last
-// refusal is less than a window old, every accepted request adds 1/share, so a share in use grows by
-// one request per window: runs that crowd each other probe for room slowly. After a whole window
-// without a refusal, every accepted request adds one, so the share doubles per window: a run left
-// alone is back at its ceiling within a few windows.
+// refusal is less than a window old, a share in use grows by one request per window (by
+// ceiling/(2·share) when that is more): runs that crowd each other probe for room slowly, and one
+// crowded down to a few requests probes faster, which is what evens the shares out. A run's own
+// window frees room exactly when its own requests leave KIE's, so a run keeps the room it holds
+// while others only learn of free room through Retry-After; without the faster probing, a run
+// crowded out early stays small. After a whole window without a refusal, every accepted request adds
+// one, so the share doubles per window: a run left alone is back at its ceiling within a few windows.
 const shareDecrease = 0.5
 
 // slidingWindow admits at most share events in any span of per, where share is the configured
@@ -132,7 +135,7 @@ func (w *slidingWindow) accepted(now time.Time) {
 	if w.share >= w.ceiling {
 		return
 	}
-	step := 1 / w.share
+	step := max(1, w.ceiling/(2*w.share)) / w.share
 	if !w.lastCut.IsZero() && now.Sub(w.lastCut) >= w.per {
 		step = 1
 	}
