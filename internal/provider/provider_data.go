@@ -65,7 +65,9 @@ type spendGuard struct {
 	planned map[string]bool // the new images planned, by planKey
 }
 
-func newSpendGuard(limit int64) *spendGuard { return &spendGuard{limit: limit, planned: map[string]bool{}} }
+func newSpendGuard(limit int64) *spendGuard {
+	return &spendGuard{limit: limit, planned: map[string]bool{}}
+}
 
 // reserve claims one generation before its request is sent; release returns the claim when the API
 // provably did not accept the request (nothing was paid).
