@@ -62,7 +62,7 @@ type spendGuard struct {
 	mu      sync.Mutex
 	limit   int64
 	started int64
-	planned map[string]bool // the new images planned, by planKey
+	planned map[string]bool // the new images planned, by their arguments and output_path
 }
 
 func newSpendGuard(limit int64) *spendGuard {
