@@ -20,7 +20,7 @@ func benchFixture(b *testing.B) (*fastPathFixture, map[string]tftypes.Value) {
 
 func BenchmarkPlanUpgradeResourceState(b *testing.B) {
 	f, state := benchFixture(b)
-	raw, err := stateJSON(f.object(state))
+	raw, err := json.Marshal(plainValues(b, state))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,33 +70,4 @@ func BenchmarkPlanPlanResourceChange(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// stateJSON is an object as Terraform stores it: attribute names to JSON values.
-func stateJSON(v tftypes.Value) ([]byte, error) {
-	var attrs map[string]tftypes.Value
-	if err := v.As(&attrs); err != nil {
-		return nil, err
-	}
-	out := map[string]any{}
-	for name, a := range attrs {
-		switch {
-		case a.IsNull():
-			out[name] = nil
-		case a.Type().Is(tftypes.String):
-			var s string
-			_ = a.As(&s)
-			out[name] = s
-		case a.Type().Is(tftypes.Bool):
-			var x bool
-			_ = a.As(&x)
-			out[name] = x
-		case a.Type().Is(tftypes.Number):
-			n, _ := int64Of(a)
-			out[name] = n
-		default:
-			out[name] = nil
-		}
-	}
-	return json.Marshal(out)
 }

@@ -145,7 +145,7 @@ func TestStoredKeyMatchesFrameworkKey(t *testing.T) {
 }
 
 // plainValues turns state attributes into the JSON Terraform stores (timeouts left out: not an argument).
-func plainValues(t *testing.T, attrs map[string]tftypes.Value) map[string]any {
+func plainValues(t testing.TB, attrs map[string]tftypes.Value) map[string]any {
 	t.Helper()
 	out := map[string]any{}
 	for name, v := range attrs {
