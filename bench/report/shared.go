@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -122,10 +124,14 @@ func (s *sharedScenario) firstTask(r sharedRun) (time.Time, bool) {
 }
 
 func (s *sharedScenario) describe() string {
-	if s.Join {
-		return fmt.Sprintf("%d runs of %d images, the second joining when the first has created half of its images", len(s.Runs), s.N)
+	trial := ""
+	if base := trialBase(s.ID); base != s.ID {
+		trial = ", trial " + strings.TrimPrefix(s.ID, base+"-t")
 	}
-	return fmt.Sprintf("%d runs of %d images started together", len(s.Runs), s.N)
+	if s.Join {
+		return fmt.Sprintf("%d runs of %d images, the second joining when the first has created half of its images%s", len(s.Runs), s.N, trial)
+	}
+	return fmt.Sprintf("%d runs of %d images started together%s", len(s.Runs), s.N, trial)
 }
 
 func readShared(dir string) ([]*sharedScenario, error) {
@@ -155,7 +161,43 @@ func readShared(dir string) ([]*sharedScenario, error) {
 	return out, nil
 }
 
-// writeSharedTargets writes the target rows of the shared-account scenarios.
+// trialGroup is one shared-account scenario over its trials (IDs ID-t1, ID-t2, ...; a single
+// untagged ID is one trial).
+type trialGroup struct {
+	label  string
+	trials []*sharedScenario
+}
+
+// trialBase is a scenario's ID without its trial suffix.
+func trialBase(id string) string {
+	if i := strings.LastIndex(id, "-t"); i > 0 && strings.Trim(id[i+2:], "0123456789") == "" && len(id) > i+2 {
+		return id[:i]
+	}
+	return id
+}
+
+func groupTrials(scenarios []*sharedScenario) []trialGroup {
+	var groups []trialGroup
+	at := map[string]int{}
+	for _, s := range scenarios {
+		base := trialBase(s.ID)
+		i, ok := at[base]
+		if !ok {
+			label := fmt.Sprintf("%d together", len(s.Runs))
+			if s.Join {
+				label = "second joins"
+			}
+			i = len(groups)
+			at[base] = i
+			groups = append(groups, trialGroup{label: label})
+		}
+		groups[i].trials = append(groups[i].trials, s)
+	}
+	return groups
+}
+
+// writeSharedTargets writes the target rows of the shared-account scenarios. A count target must hold
+// in every trial; the wall-time target is judged on the median trial, and every trial's ratio is shown.
 func writeSharedTargets(b *strings.Builder, m *meta, scenarios []*sharedScenario) {
 	if len(scenarios) == 0 {
 		return
@@ -184,29 +226,58 @@ func writeSharedTargets(b *strings.Builder, m *meta, scenarios []*sharedScenario
 			v := float64(s.Stats.StatusQueries) / float64(max(a.images, 1))
 			return fmt.Sprintf("%.2f", v), a.images > 0 && v <= 8
 		}},
-		{"Shared account: account wall time within 1.2× of the lower bound its limit allows, counted from the account's " +
-			"first request (Terraform's start-up before it, measured in the run, is the floor below the target)", func(_ *sharedScenario, a sharedAccount) (string, bool) {
-			return fmt.Sprintf("%.1f s vs %.1f s: **%.2f×** (start-up before the first request %.1f s; from the first "+
-					"apply's start %.1f s vs %.1f s, %.2f×)", a.askedWallSec, a.askedBound, a.askedWallSec/a.askedBound,
-					a.startupSec, a.wallSec, a.lowerBound, a.wallSec/a.lowerBound),
-				a.askedBound > 0 && a.askedWallSec <= 1.2*a.askedBound
-		}},
 	}
+	groups := groupTrials(scenarios)
 	for _, t := range targets {
 		var parts []string
 		okAll := true
-		for _, s := range scenarios {
-			a := s.account(m)
-			text, ok := t.measure(s, a)
-			label := fmt.Sprintf("%d together", len(s.Runs))
-			if s.Join {
-				label = "second joins"
+		for _, g := range groups {
+			var texts []string
+			for _, s := range g.trials {
+				text, ok := t.measure(s, s.account(m))
+				texts = append(texts, text)
+				okAll = okAll && ok
 			}
-			parts = append(parts, label+": "+text)
-			okAll = okAll && ok
+			parts = append(parts, g.label+": "+strings.Join(texts, " / "))
 		}
 		p("| %s | %s | %s |\n", t.name, strings.Join(parts, "; "), passFail(okAll))
 	}
+
+	var parts []string
+	okAll := true
+	for _, g := range groups {
+		type trial struct {
+			a     sharedAccount
+			ratio float64
+		}
+		var trials []trial
+		for _, s := range g.trials {
+			a := s.account(m)
+			ratio := math.Inf(1)
+			if a.askedBound > 0 {
+				ratio = a.askedWallSec / a.askedBound
+			}
+			trials = append(trials, trial{a, ratio})
+		}
+		ratios := make([]string, len(trials))
+		for i, tr := range trials {
+			ratios[i] = fmt.Sprintf("%.2f×", tr.ratio)
+		}
+		slices.SortStableFunc(trials, func(x, y trial) int { return cmp.Compare(x.ratio, y.ratio) })
+		med := trials[(len(trials)-1)/2] // the lower middle of an even count: report it as it is
+		a := med.a
+		text := fmt.Sprintf("%.1f s vs %.1f s: **%.2f×** (start-up before the first request %.1f s; from the first "+
+			"apply's start %.1f s vs %.1f s, %.2f×)", a.askedWallSec, a.askedBound, med.ratio, a.startupSec, a.wallSec,
+			a.lowerBound, a.wallSec/a.lowerBound)
+		if len(trials) > 1 {
+			text = fmt.Sprintf("median of %d trials %s; trials in order: %s", len(trials), text, strings.Join(ratios, ", "))
+		}
+		parts = append(parts, g.label+": "+text)
+		okAll = okAll && med.ratio <= 1.2
+	}
+	p("| Shared account: account wall time within 1.2× of the lower bound its limit allows, counted from the account's "+
+		"first request (Terraform's start-up before it, measured in the run, is the floor below the target) | %s | %s |\n",
+		strings.Join(parts, "; "), passFail(okAll))
 }
 
 // writeShared writes the section of the shared-account scenarios.

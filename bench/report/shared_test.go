@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -152,5 +153,47 @@ func TestSharedFromFirstRequest(t *testing.T) {
 	}
 	if got := rows(); !strings.Contains(got, "second joins: 17.5 s vs 13.4 s: **1.31×**") || !strings.HasSuffix(strings.TrimSpace(got), "**FAIL** |") {
 		t.Errorf("rows:\n%s", got)
+	}
+}
+
+// Count targets hold in every trial; the wall-time target is judged on the median trial.
+func TestSharedTrials(t *testing.T) {
+	m := &meta{CreateLim: 20, WindowMs: 1000, LatencyMs: 1000, JitterMs: 2000, RetryAfterUnit: "100ms"}
+	trial := func(k int, wallSec float64, refused int) *sharedScenario {
+		s := sharedFixture(false, 100, 100, refused, 100)
+		s.ID = fmt.Sprintf("shared-3-t%d", k)
+		for i := range s.Runs {
+			s.Runs[i].EndNs = s.Runs[i].StartNs + int64(wallSec*1e9)
+		}
+		return s
+	}
+	rows := func(s ...*sharedScenario) string {
+		var b strings.Builder
+		writeSharedTargets(&b, m, s)
+		return b.String()
+	}
+	// Bound 16.9 s: 19.1 s is 1.13x, 21.1 s 1.25x, 19.8 s 1.17x.
+	got := rows(trial(1, 19.1, 0), trial(2, 21.1, 0), trial(3, 19.8, 0))
+	if !strings.Contains(got, "3 together: median of 3 trials 19.8 s vs 16.9 s: **1.17×**") ||
+		!strings.Contains(got, "trials in order: 1.13×, 1.25×, 1.17×") || strings.Contains(got, "**FAIL**") {
+		t.Errorf("median 1.17x passes:\n%s", got)
+	}
+	if got := rows(trial(1, 21.1, 0), trial(2, 20.5, 0), trial(3, 18.6, 0)); !strings.Contains(got, "**1.21×**") ||
+		!strings.HasSuffix(strings.TrimSpace(got), "**FAIL** |") {
+		t.Errorf("median 1.21x fails:\n%s", got)
+	}
+	// One trial over the refusal limit fails that target, whatever the others did.
+	for _, line := range strings.Split(rows(trial(1, 19, 0), trial(2, 19, 51), trial(3, 19, 0)), "\n") {
+		if strings.Contains(line, "0.5 refused") && !strings.HasSuffix(line, "**FAIL** |") {
+			t.Errorf("want FAIL: %s", line)
+		}
+	}
+	var b strings.Builder
+	writeShared(&b, m, []*sharedScenario{trial(2, 19, 0)})
+	if !strings.Contains(b.String(), "### 3 runs of 100 images started together, trial 2") {
+		t.Errorf("section:\n%s", b.String())
+	}
+	if trialBase("shared-3-t12") != "shared-3" || trialBase("shared-3") != "shared-3" || trialBase("x-t") != "x-t" {
+		t.Error("trialBase")
 	}
 }
