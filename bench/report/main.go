@@ -463,10 +463,18 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 			planOK = planOK && bp.ExitCode == 0
 		}
 	}
+	if first := plans["plan-provider-first-1"]; first != nil {
+		provCalls += first.APICalls
+		planOK = planOK && first.ExitCode == 0
+	}
 	if fm, ok := medianPlan(plans, "provider-floor"); ok && len(provPlan) > 0 {
 		pm := median(provPlan)
-		measured := fmt.Sprintf("%d API calls in %d plans; median plan %.2f s vs %.2f s: **%.2f×**",
-			provCalls, len(provPlan), pm, fm, pm/fm)
+		plansRun := len(provPlan)
+		if plans["plan-provider-first-1"] != nil {
+			plansRun++
+		}
+		measured := fmt.Sprintf("%d API calls in %d plans; median of the repeated plans %.2f s vs %.2f s: **%.2f×**",
+			provCalls, plansRun, pm, fm, pm/fm)
 		if len(basePlan) > 0 {
 			bm := median(basePlan)
 			measured += fmt.Sprintf(" (%d `terraform_data`: %.2f s; the provider is %.2f× of it)", m.PlanN, bm, pm/bm)
@@ -618,9 +626,13 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 	// Plans.
 	if len(provPlan) > 0 || len(basePlan) > 0 {
 		p("## Plan (with refresh) of %d finished images\n\n", m.PlanN)
-		p("Both states come from real applies (against a mock without limits or latency); each is then planned three times.\n\n")
+		p("Both states come from real applies (against a mock without limits or latency); each is then planned three times. " +
+			"Before those, the provider's state is planned once on its own: the first plan after an apply hashes every " +
+			"output file (the local index learns each file the first time a plan checks it), later plans only look at the " +
+			"files' metadata. The target is about the repeated plans.\n\n")
 		p("| Configuration | Plan times (s) | Median (s) | API calls | Peak provider RSS (MiB) | Peak CLI RSS (MiB) | Provider CPU (s, median) | CLI CPU (s, median) |\n|---|---|---|---|---|---|---|---|\n")
 		kinds := []struct{ kind, name string }{
+			{"provider-first", fmt.Sprintf("%d `kie_flux_image` with `output_path`, the first plan after the apply (hashes every file once; diagnostic)", m.PlanN)},
 			{"provider", fmt.Sprintf("%d `kie_flux_image` with `output_path` (target)", m.PlanN)},
 			{"provider-floor", fmt.Sprintf("%d `kie_flux_image` with `output_path`, served by `bench/noop-provider` (the target's floor: Terraform's own cost)", m.PlanN)},
 			{"baseline", fmt.Sprintf("%d `terraform_data` (comparison)", m.PlanN)},
