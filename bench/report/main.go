@@ -365,7 +365,7 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 	if m.Quick {
 		p(" (**smoke run**: small sizes, not a measurement to quote)")
 	}
-	p(".\n\nAll numbers are measured on one run each (plans: three runs); nothing is adjusted by hand.\n\n")
+	p(".\n\nAll numbers are measured on one run each (plans: three runs; shared-account scenarios: every trial, see their rows); nothing is adjusted by hand.\n\n")
 
 	// Warnings that change how the numbers read.
 	windowMismatch := m.Provider.WindowAttr == "" && m.WindowMs != 10000
