@@ -83,6 +83,19 @@ else
   ok "$sums lists $manifest"
 fi
 
+# check_listed FILE BIN: FILE (holding BIN) is listed in the sums with its hash.
+check_listed() {
+  local listed
+  listed=$(awk -v f="$1" '$2 == f || $2 == "*" f { print $1 }' "$sums")
+  if [ -z "$listed" ]; then
+    fail "$sums does not list $1"
+  elif [ "$listed" != "$(sha256 "$1")" ]; then
+    fail "$sums has the wrong sum for $1"
+  else
+    ok "$1 ($2)"
+  fi
+}
+
 # Every expected platform has a well-formed zip, listed in the sums with the right hash.
 IFS=, read -r -a want <<<"$platforms"
 for platform in "${want[@]}"; do
@@ -98,14 +111,7 @@ for platform in "${want[@]}"; do
     fail "$zip must contain exactly $bin, has: $(printf '%s' "$entries" | tr '\n' ' ')"
     continue
   fi
-  listed=$(awk -v f="$zip" '$2 == f || $2 == "*" f { print $1 }' "$sums")
-  if [ -z "$listed" ]; then
-    fail "$sums does not list $zip"
-  elif [ "$listed" != "$(sha256 "$zip")" ]; then
-    fail "$sums has the wrong sum for $zip"
-  else
-    ok "$zip ($bin)"
-  fi
+  check_listed "$zip" "$bin"
 done
 
 # kie-mock: its own archive per platform (never inside the provider zips checked above).
@@ -122,14 +128,7 @@ for platform in "${want[@]}"; do
     fail "$archive must contain exactly $bin, LICENSE and THIRD_PARTY_NOTICES, has: $entries"
     continue
   fi
-  listed=$(awk -v f="$archive" '$2 == f || $2 == "*" f { print $1 }' "$sums")
-  if [ -z "$listed" ]; then
-    fail "$sums does not list $archive"
-  elif [ "$listed" != "$(sha256 "$archive")" ]; then
-    fail "$sums has the wrong sum for $archive"
-  else
-    ok "$archive ($bin)"
-  fi
+  check_listed "$archive" "$bin"
 done
 
 # The archive for this machine runs as the testing guide tells CI to run it: start on a free
