@@ -228,13 +228,17 @@ func writeSharedTargets(b *strings.Builder, m *meta, scenarios []*sharedScenario
 		}},
 	}
 	groups := groupTrials(scenarios)
+	accounts := map[*sharedScenario]sharedAccount{}
+	for _, sc := range scenarios {
+		accounts[sc] = sc.account(m)
+	}
 	for _, t := range targets {
 		var parts []string
 		okAll := true
 		for _, g := range groups {
 			var texts []string
 			for _, s := range g.trials {
-				text, ok := t.measure(s, s.account(m))
+				text, ok := t.measure(s, accounts[s])
 				texts = append(texts, text)
 				okAll = okAll && ok
 			}
@@ -252,7 +256,7 @@ func writeSharedTargets(b *strings.Builder, m *meta, scenarios []*sharedScenario
 		}
 		var trials []trial
 		for _, s := range g.trials {
-			a := s.account(m)
+			a := accounts[s]
 			ratio := math.Inf(1)
 			if a.askedBound > 0 {
 				ratio = a.askedWallSec / a.askedBound
