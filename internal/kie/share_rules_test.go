@@ -152,6 +152,39 @@ func TestCreateShareRecovers(t *testing.T) {
 	}
 }
 
+// Growth speeds up only once KIE has refused nothing for half a window: a refused retry of a request
+// sent before the cut does not cut again, but it keeps the share growing slowly, because the account
+// is still full.
+func TestCreateShareDoublesOnlyWhenQuiet(t *testing.T) {
+	clk := newFakeClock()
+	w := newSlidingWindow(20, 10*time.Second)
+	old, _ := w.admit(context.Background(), clk)
+	tk, _ := w.admit(context.Background(), clk)
+	<-clk.After(time.Millisecond)
+	w.refused(clk.Now(), tk, true, 0) // cut to 10
+	<-clk.After(4 * time.Second)
+	if w.refused(clk.Now(), old, true, 0) {
+		t.Fatal("a request sent before the cut cut the share again")
+	}
+	<-clk.After(4 * time.Second) // 8 s after the cut, 4 s after the last refusal
+	w.accepted(clk.Now())
+	if got := w.rate(); got < 10.09 || got > 10.11 {
+		t.Fatalf("share %v after an accepted request less than half a window after a refusal, want 10.1", got)
+	}
+	<-clk.After(1100 * time.Millisecond) // 5.1 s without a refusal: half the window and its margin
+	w.accepted(clk.Now())
+	if got := w.rate(); got < 11.09 || got > 11.11 {
+		t.Fatalf("share %v after an accepted request half a window after the last refusal, want 11.1", got)
+	}
+	// A 455 is not the rate limit: it does not make the account look full.
+	m, _ := w.admit(context.Background(), clk)
+	w.refused(clk.Now(), m, false, 0)
+	w.accepted(clk.Now())
+	if got := w.rate(); got < 12.09 || got > 12.11 {
+		t.Fatalf("share %v after a 455, want 12.1", got)
+	}
+}
+
 // A refusal's Retry-After holds back every request of the client, not only the refused one.
 func TestCreateRefusalHoldsEveryone(t *testing.T) {
 	clk := newFakeClock()

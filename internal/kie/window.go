@@ -15,14 +15,17 @@ func windowMargin(per time.Duration) time.Duration {
 	return max(per/200, time.Millisecond)
 }
 
-// How the create share reacts to KIE's answers. A refusal (429) halves the share. While the last
-// refusal is less than a window old, a share in use grows by one request per window (by
-// ceiling/(2·share) when that is more): runs that crowd each other probe for room slowly, and one
+// How the create share reacts to KIE's answers. A refusal (429) halves the share. While KIE has
+// refused any request of ours in the last half window, a share in use grows by one request per window
+// (by ceiling/(2·share) when that is more): runs that crowd each other probe for room slowly, and one
 // crowded down to a few requests probes faster, which is what evens the shares out. A run's own
 // window frees room exactly when its own requests leave KIE's, so a run keeps the room it holds
 // while others only learn of free room through Retry-After; without the faster probing, a run
-// crowded out early stays small. After a whole window without a refusal, every accepted request adds
-// one, so the share doubles per window: a run left alone is back at its ceiling within a few windows.
+// crowded out early stays small. Once half a window has passed without any refusal, every accepted
+// request adds one, so the share doubles per window: a run whose neighbours have finished is back
+// at its ceiling within a couple of windows. Quiet is counted from the last refusal, not the last
+// cut: a refused retry of an older request does not cut the share again, but it shows the account
+// is still full.
 const shareDecrease = 0.5
 
 // slidingWindow admits at most share events in any span of per, where share is the configured
@@ -43,6 +46,7 @@ type slidingWindow struct {
 	stamps  []stamp // requests counted in the window: admission time, moved to the answer's time
 	seq     uint64
 	lastCut time.Time // when the share was last cut; zero before the first refusal
+	lastRef time.Time // when KIE last refused a request of ours for its rate limit; zero before
 }
 
 type stamp struct {
@@ -136,7 +140,7 @@ func (w *slidingWindow) accepted(now time.Time) {
 		return
 	}
 	step := max(1, w.ceiling/(2*w.share)) / w.share
-	if !w.lastCut.IsZero() && now.Sub(w.lastCut) >= w.per {
+	if now.Sub(w.lastRef) >= w.per/2 {
 		step = 1
 	}
 	w.share = min(w.ceiling, w.share+step)
@@ -153,6 +157,9 @@ func (w *slidingWindow) refused(now time.Time, t *ticket, cut bool, hold time.Du
 	// KIE did not count a refused request, so neither does the window: the room it held is free for
 	// the retry, and a run that collides with others is not also slowed by its own refused requests.
 	w.stamps = slices.DeleteFunc(w.stamps, func(s stamp) bool { return s.id == t.id })
+	if cut {
+		w.lastRef = now
+	}
 	if !cut || !t.admitted.After(w.lastCut) {
 		return false
 	}
