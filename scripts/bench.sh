@@ -15,6 +15,10 @@
 #   BENCH_IMAGE_MIN_BYTES=1000000 BENCH_IMAGE_MAX_BYTES=2000000
 #                           kie-mock pads each image to a size in this range, like KIE's 1-2 MB
 #                           photographs (0 0: the mock's own, much smaller gradients)
+#   BENCH_IMAGE_SCALE=0.25  kie-mock's -image-scale for the apply and plan runs: the picture it draws
+#                           (padded to the sizes above all the same). Drawing is KIE's work, done on
+#                           KIE's servers; here it shares the CPUs with the provider under test, and a
+#                           full-size picture (1) costs tens of milliseconds each
 #   BENCH_BIG_N=50 BENCH_BIG_MIB=20 BENCH_BIG_RATE_MIB=4
 #                           the large-download memory scenario (images, MiB each, MiB/s per download)
 #   BENCH_CREATE_RATE_LIMIT=20        the provider's create_rate_limit
@@ -45,6 +49,7 @@ sizes=${BENCH_SIZES:-100 500}
 plan_n=${BENCH_PLAN_N:-1000}
 image_min=${BENCH_IMAGE_MIN_BYTES:-1000000}
 image_max=${BENCH_IMAGE_MAX_BYTES:-2000000}
+image_scale=${BENCH_IMAGE_SCALE:-0.25}
 big_n=${BENCH_BIG_N:-50}
 big_mib=${BENCH_BIG_MIB:-20}
 big_rate=${BENCH_BIG_RATE_MIB:-4}
@@ -76,8 +81,9 @@ done
 case $big_mib$big_rate in '' | *[!0-9.]*) die "BENCH_BIG_MIB and BENCH_BIG_RATE_MIB must be numbers" ;; esac
 case $image_min$image_max in '' | *[!0-9]*) die "BENCH_IMAGE_MIN_BYTES and BENCH_IMAGE_MAX_BYTES must be whole numbers" ;; esac
 [ "$image_min" -le "$image_max" ] || die "BENCH_IMAGE_MIN_BYTES must not exceed BENCH_IMAGE_MAX_BYTES"
-# kie-mock's image padding for the apply and plan runs.
-image_pad=(-image-min-bytes "$image_min" -image-max-bytes "$image_max")
+awk -v s="$image_scale" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 4) }' || die "BENCH_IMAGE_SCALE must be a number in (0, 4], not '$image_scale'"
+# kie-mock's picture size and padding for the apply and plan runs.
+image_pad=(-image-scale "$image_scale" -image-min-bytes "$image_min" -image-max-bytes "$image_max")
 
 # Scaled durations: ms BASE_MS prints BASE_MS/S rounded to whole milliseconds (at least 1);
 # secs BASE_MS prints BASE_MS/S in seconds.
@@ -338,7 +344,7 @@ timed_apply() {
 # 1. Timed applies against the realistic (scaled) mock.
 if want apply; then
 start_mock main -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
-  -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" -image-scale 1 "${image_pad[@]}"
+  -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" "${image_pad[@]}"
 main_url=$mock_url
 main_pid=$mock_pid
 # The callback variant runs against a second mock with the same limits that signs its callbacks
@@ -347,7 +353,7 @@ main_pid=$mock_pid
 callback_secret=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 [ "${#callback_secret}" = 32 ] || die "could not make a callback secret"
 start_mock callback -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
-  -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" -image-scale 1 "${image_pad[@]}" \
+  -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" "${image_pad[@]}" \
   -callback-secret "$callback_secret"
 callback_url=$mock_url
 callback_pid=$mock_pid
@@ -370,7 +376,7 @@ fi
 # requests apart. Writes shared/ID.json.
 if want shared; then
 start_mock shared -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
-  -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" -image-scale 1 "${image_pad[@]}"
+  -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" "${image_pad[@]}"
 shared_url=$mock_url
 shared_pid=$mock_pid
 mkdir -p "$run_dir/shared"
@@ -454,7 +460,7 @@ fi
 # 2. Plan/refresh of finished images: both states come from real applies against a mock without
 # limits or latency (setup only); then each is planned three times with the mock's counters reset.
 if want plan; then
-start_mock plan -latency 0 -image-scale 1 "${image_pad[@]}"
+start_mock plan -latency 0 "${image_pad[@]}"
 plan_url=$mock_url
 plan_pid=$mock_pid
 prepare_dir provider "$run_dir/tf/plan-provider"
@@ -584,7 +590,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
   --arg initialAttr "$initial_attr" --arg initialDelay "${initial_delay_ms}ms" --arg safetyPoll "${safety_poll_ms}ms" \
   --arg windowAttr "$window_attr" --arg providerWindow "$provider_window" \
   --arg baselinePoll "$baseline_poll" --arg baselineRetry "$baseline_retry" \
-  --argjson imageMin "$image_min" --argjson imageMax "$image_max" \
+  --argjson imageMin "$image_min" --argjson imageMax "$image_max" --arg imageScale "$image_scale" \
   --argjson sharedN "$shared_n" --argjson sharedTrials "$shared_trials" --arg retryAfterUnit "${retry_after_unit_ms}ms" \
   --argjson planN "$plan_n" --argjson bigN "$big_n" --arg bigMiB "$big_mib" --arg bigRate "$big_rate" \
   '{date: $date, command: $command, scale: ($scale | tonumber), sizes: ($sizes | split(" ") | map(select(. != "") | tonumber)),
@@ -594,7 +600,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
       createRateLimit: $createRateLimit, windowAttr: $windowAttr, window: $providerWindow,
       initialDelayAttr: $initialAttr, initialDelay: $initialDelay, safetyPoll: $safetyPoll},
     baseline: {poll: $baselinePoll, retrySleep: $baselineRetry},
-    imageMinBytes: $imageMin, imageMaxBytes: $imageMax,
+    imageMinBytes: $imageMin, imageMaxBytes: $imageMax, imageScale: ($imageScale | tonumber),
     sharedN: $sharedN, sharedTrials: $sharedTrials, retryAfterUnit: $retryAfterUnit,
     planN: $planN, bigN: $bigN, bigMiB: ($bigMiB | tonumber), bigRateMiB: ($bigRate | tonumber)}' >"$run_dir/meta.json"
 

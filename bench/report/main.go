@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -43,10 +44,12 @@ type meta struct {
 	PlanN     int     `json:"planN"`
 	ImageMin  int64   `json:"imageMinBytes"`
 	ImageMax  int64   `json:"imageMaxBytes"`
-	BigN      int     `json:"bigN"`
-	BigMiB    float64 `json:"bigMiB"`
-	BigRate   float64 `json:"bigRateMiB"`
-	SharedN   int     `json:"sharedN"`
+	// ImageScale is kie-mock's -image-scale for the apply and plan runs (0 in reports before it: 1).
+	ImageScale float64 `json:"imageScale"`
+	BigN       int     `json:"bigN"`
+	BigMiB     float64 `json:"bigMiB"`
+	BigRate    float64 `json:"bigRateMiB"`
+	SharedN    int     `json:"sharedN"`
 	// RetryAfterUnit is kie-mock's -retry-after-unit.
 	RetryAfterUnit string `json:"retryAfterUnit"`
 	Provider       struct {
@@ -558,14 +561,24 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 		p("| Provider `create_rate_limit` | 20 per 10 s | %d per 10 s (**no window option: not scaled**) |\n", m.Provider.CreateRateLimit)
 	}
 	p("| Baseline poll interval / sleep after a 429 | 3 s / 5 s | %s s / %s s |\n\n", m.Baseline.Poll, m.Baseline.RetrySleep)
+	scale := cmp.Or(m.ImageScale, 1)
+	drawn := fmt.Sprintf("`-image-scale %g` (%d×%d)", scale, int(math.Round(1392*scale)), int(math.Round(752*scale)))
 	if m.ImageMax > 0 {
-		p("Images: PNG, 16:9, `-image-scale 1` (1392×752). kie-mock renders smooth gradients, much smaller than KIE's "+
+		p("Images: PNG, 16:9, drawn at %s. kie-mock renders smooth gradients, much smaller than KIE's "+
 			"photographs, and pads each file with metadata that decoders skip (`-image-min-bytes %d -image-max-bytes %d`) "+
-			"to a size drawn per task, like KIE's 1–2 MB; the mean size measured here is in the tables.\n\n", m.ImageMin, m.ImageMax)
+			"to a size drawn per task, like KIE's 1–2 MB; the mean size measured here is in the tables.", drawn, m.ImageMin, m.ImageMax)
 	} else {
-		p("Images: PNG, 16:9, `-image-scale 1` (1392×752). kie-mock renders smooth gradients, so its PNGs are much smaller " +
-			"than KIE's (~1–2 MB); the mean size measured here is in the tables.\n\n")
+		p("Images: PNG, 16:9, drawn at %s. kie-mock renders smooth gradients, so its PNGs are much smaller "+
+			"than KIE's (~1–2 MB); the mean size measured here is in the tables.", drawn)
 	}
+	if scale < 1 {
+		p(" Drawing is KIE's work, done on KIE's servers; kie-mock does it on this machine, beside the provider under " +
+			"test, when a picture is first downloaded. A full-size 1392×752 PNG costs it about 50 ms of CPU and a " +
+			"quarter-size one about 5 ms (`go test -bench RenderResult ./internal/kiemock/`), so at 20 images per second " +
+			"full-size pictures alone would take half of a 2-core machine. The files the provider downloads, writes and " +
+			"hashes are as large either way.")
+	}
+	p("\n\n")
 	p("The provider side is `bench/provider/main.tf` (N `kie_flux_image` with `output_path`); the baseline is "+
 		"`bench/baseline/main.tf` (N `terraform_data` whose `local-exec` runs `bench/baseline/generate.sh`: POST with curl, "+
 		"sleep and retry on 429, poll record-info every %s s until successFlag 1, download with curl).\n\n", m.Baseline.Poll)
