@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -280,6 +281,42 @@ resource "kie_flux_image" "batch" {
 	if n := srv.Stats().GenerateRequests; n > 1 {
 		t.Fatalf("with KIE_MAX_NEW_IMAGES=1 at apply the mock got %d generate POSTs", n)
 	}
+}
+
+// Path 5, replacements: -replace and create_before_destroy count against max_new_images like any new
+// image, each replacement once (a create_before_destroy plan holds its create and its delete), and a
+// plan over the cap is refused before anything is paid.
+func TestAccSpendGuard_replaceAndCreateBeforeDestroy(t *testing.T) {
+	srv, h := resumeSetup(t)
+	cfg := func(limit int, prompt string) string {
+		return cliRequiredProviders + providerBlock(srv, fmt.Sprintf("max_new_images = %d", limit)) + `
+resource "kie_flux_image" "batch" {
+  count  = 2
+  prompt = "` + prompt + ` ${count.index}"
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+`
+	}
+	h.write("main.tf", cfg(2, "a tile"))
+	h.mustRun("apply", "-auto-approve", "-input=false")
+	requireCounts(t, srv, postsAre(2), tasksAre(2))
+
+	h.write("main.tf", cfg(1, "a tile"))
+	h.mustFail([]string{"max_new_images is 1 and this plan would start at least 2 new paid generations"},
+		"plan", "-input=false", "-replace=kie_flux_image.batch[0]", "-replace=kie_flux_image.batch[1]")
+	requireCounts(t, srv, postsAre(2))
+	h.mustRun("apply", "-auto-approve", "-input=false", "-replace=kie_flux_image.batch[1]")
+	requireCounts(t, srv, postsAre(3), tasksAre(3))
+
+	h.write("main.tf", cfg(1, "a card"))
+	h.mustFail([]string{"max_new_images is 1 and this plan would start at least 2 new paid generations"},
+		"apply", "-auto-approve", "-input=false")
+	requireCounts(t, srv, postsAre(3))
+	h.write("main.tf", cfg(2, "a card"))
+	h.mustRun("apply", "-auto-approve", "-input=false")
+	requireCounts(t, srv, postsAre(5), tasksAre(5))
 }
 
 // identityImportSupported probes the CLI for import blocks by identity (Terraform 1.12 and later): a
