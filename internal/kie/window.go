@@ -16,16 +16,16 @@ func windowMargin(per time.Duration) time.Duration {
 }
 
 // How the create share reacts to KIE's answers. A refusal (429) halves the share. While KIE has
-// refused any request of ours in the last half window, a share in use grows by one request per window
+// rate-limited any request of ours in the last half window, a share in use grows by one per window
 // (by ceiling/(2·share) when that is more): runs that crowd each other probe for room slowly, and one
 // crowded down to a few requests probes faster, which is what evens the shares out. A run's own
 // window frees room exactly when its own requests leave KIE's, so a run keeps the room it holds
 // while others only learn of free room through Retry-After; without the faster probing, a run
-// crowded out early stays small. Once half a window has passed without any refusal, every accepted
+// crowded out early stays small. Once half a window has passed without a 429, every accepted
 // request adds one, so the share doubles per window: a run whose neighbours have finished is back
-// at its ceiling within a couple of windows. Quiet is counted from the last refusal, not the last
-// cut: a refused retry of an older request does not cut the share again, but it shows the account
-// is still full.
+// at its ceiling within a couple of windows. Quiet is counted from the last 429, not the last cut:
+// a refused retry of an older request does not cut the share again, but it shows the account is
+// still full. Maintenance (455) says nothing about the account's load and counts for neither.
 const shareDecrease = 0.5
 
 // slidingWindow admits at most share events in any span of per, where share is the configured
