@@ -591,7 +591,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
   --arg windowAttr "$window_attr" --arg providerWindow "$provider_window" \
   --arg baselinePoll "$baseline_poll" --arg baselineRetry "$baseline_retry" \
   --argjson imageMin "$image_min" --argjson imageMax "$image_max" --arg imageScale "$image_scale" \
-  --argjson sharedN "$shared_n" --argjson sharedTrials "$shared_trials" --arg retryAfterUnit "${retry_after_unit_ms}ms" \
+  --argjson sharedN "$shared_n" --arg retryAfterUnit "${retry_after_unit_ms}ms" \
   --argjson planN "$plan_n" --argjson bigN "$big_n" --arg bigMiB "$big_mib" --arg bigRate "$big_rate" \
   '{date: $date, command: $command, scale: ($scale | tonumber), sizes: ($sizes | split(" ") | map(select(. != "") | tonumber)),
     quick: $quick, nproc: $nproc, cpu: $cpu, mem: $mem, kernel: $kernel, loadStart: $loadStart, loadEnd: $loadEnd, cli: $cli, go: $go, commit: $commit,
@@ -601,7 +601,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
       initialDelayAttr: $initialAttr, initialDelay: $initialDelay, safetyPoll: $safetyPoll},
     baseline: {poll: $baselinePoll, retrySleep: $baselineRetry},
     imageMinBytes: $imageMin, imageMaxBytes: $imageMax, imageScale: ($imageScale | tonumber),
-    sharedN: $sharedN, sharedTrials: $sharedTrials, retryAfterUnit: $retryAfterUnit,
+    sharedN: $sharedN, retryAfterUnit: $retryAfterUnit,
     planN: $planN, bigN: $bigN, bigMiB: ($bigMiB | tonumber), bigRateMiB: ($bigRate | tonumber)}' >"$run_dir/meta.json"
 
 # shellcheck disable=SC2086 # split the list

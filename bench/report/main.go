@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
 )
 
 type meta struct {
@@ -466,16 +468,14 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 			planOK = planOK && bp.ExitCode == 0
 		}
 	}
+	plansRun := len(provPlan)
 	if first := plans["plan-provider-first-1"]; first != nil {
 		provCalls += first.APICalls
 		planOK = planOK && first.ExitCode == 0
+		plansRun++
 	}
 	if fm, ok := medianPlan(plans, "provider-floor"); ok && len(provPlan) > 0 {
 		pm := median(provPlan)
-		plansRun := len(provPlan)
-		if plans["plan-provider-first-1"] != nil {
-			plansRun++
-		}
 		measured := fmt.Sprintf("%d API calls in %d plans; median of the repeated plans %.2f s vs %.2f s: **%.2f×**",
 			provCalls, plansRun, pm, fm, pm/fm)
 		if len(basePlan) > 0 {
@@ -562,7 +562,7 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 	}
 	p("| Baseline poll interval / sleep after a 429 | 3 s / 5 s | %s s / %s s |\n\n", m.Baseline.Poll, m.Baseline.RetrySleep)
 	scale := cmp.Or(m.ImageScale, 1)
-	drawn := fmt.Sprintf("`-image-scale %g` (%d×%d)", scale, int(math.Round(1392*scale)), int(math.Round(752*scale)))
+	drawn := fmt.Sprintf("`-image-scale %g` (%s)", scale, pictureSize(scale))
 	if m.ImageMax > 0 {
 		p("Images: PNG, 16:9, drawn at %s. kie-mock renders smooth gradients, much smaller than KIE's "+
 			"photographs, and pads each file with metadata that decoders skip (`-image-min-bytes %d -image-max-bytes %d`) "+
@@ -572,11 +572,11 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 			"than KIE's (~1–2 MB); the mean size measured here is in the tables.", drawn)
 	}
 	if scale < 1 {
-		p(" Drawing is KIE's work, done on KIE's servers; kie-mock does it on this machine, beside the provider under " +
-			"test, when a picture is first downloaded. A full-size 1392×752 PNG costs it about 50 ms of CPU and a " +
-			"quarter-size one about 5 ms (`go test -bench RenderResult ./internal/kiemock/`), so at 20 images per second " +
-			"full-size pictures alone would take half of a 2-core machine. The files the provider downloads, writes and " +
-			"hashes are as large either way.")
+		p(" Drawing is KIE's work, done on KIE's servers; kie-mock does it on this machine, beside the provider under "+
+			"test, when a picture is first downloaded. A full-size %s PNG costs it about 50 ms of CPU and a "+
+			"quarter-size one about 5 ms (`go test -bench RenderResult ./internal/kiemock/`), so at 20 images per second "+
+			"full-size pictures alone would take half of a 2-core machine. The files the provider downloads, writes and "+
+			"hashes are as large either way.", pictureSize(1))
 	}
 	p("\n\n")
 	p("The provider side is `bench/provider/main.tf` (N `kie_flux_image` with `output_path`); the baseline is "+
@@ -704,7 +704,7 @@ func write(b *strings.Builder, m *meta, runs map[string]*applyRun, plans map[str
 		name := fmt.Sprintf("`bench/cdn` stand-in: a %g MiB noise PNG at %g MiB/s per download (%d downloads, at most %d at once)",
 			m.BigMiB, m.BigRate, cdn.Downloads, cdn.PeakConcurrent)
 		if strings.HasPrefix(id, "bigdl-mock4") {
-			name = "kie-mock's own largest images (`-image-scale 4`, JPEG 16:9, 5568×3008)"
+			name = "kie-mock's own largest images (`-image-scale 4`, JPEG 16:9, " + pictureSize(4) + ")"
 		}
 		if !r.ok() {
 			name += fmt.Sprintf(" (**apply failed**, exit %d)", r.ExitCode)
@@ -759,4 +759,10 @@ func busyMachine(m *meta) (bool, string) {
 		return false, ""
 	}
 	return load > float64(cpus), strings.Join(fields, ", ")
+}
+
+// pictureSize is the size kie-mock draws a 16:9 picture at the given -image-scale, as "W×H".
+func pictureSize(scale float64) string {
+	w, h, _ := kiemock.ScaledSize("16:9", scale)
+	return fmt.Sprintf("%d×%d", w, h)
 }
