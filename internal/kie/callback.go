@@ -1,7 +1,6 @@
 package kie
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -113,7 +112,7 @@ func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err := VerifyCallbackSignature(h.key, cb.TaskID, r.Header.Get("X-Webhook-Timestamp"),
 			r.Header.Get("X-Webhook-Signature"), h.client.clock.Now())
 		if err != nil {
-			h.client.warn(r.Context(), "refused a KIE callback", map[string]any{"task_id": cb.TaskID, "reason": err.Error()})
+			h.client.logger.Warn(r.Context(), "refused a KIE callback", map[string]any{"task_id": cb.TaskID, "reason": err.Error()})
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
@@ -122,18 +121,4 @@ func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.client.Notify(cb.TaskID)
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, `{"code":200,"msg":"success"}`)
-}
-
-// Warner is a Logger that can also warn. A refused callback is logged as a warning through it, since it
-// means a forged callback or a wrong hmac_key, and the tasks fall back to the slow safety poll.
-type Warner interface {
-	Warn(ctx context.Context, msg string, fields map[string]any)
-}
-
-func (c *Client) warn(ctx context.Context, msg string, fields map[string]any) {
-	if w, ok := c.logger.(Warner); ok {
-		w.Warn(ctx, msg, fields)
-		return
-	}
-	c.logger.Debug(ctx, msg, fields)
 }

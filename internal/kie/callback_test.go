@@ -1,7 +1,6 @@
 package kie
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -107,37 +106,20 @@ func TestCallbackHandlerWakesWaiterAndRefusesForgeries(t *testing.T) {
 }
 
 // warnRecorder is a logger that can warn.
-type warnRecorder struct {
-	logRecorder
-	warnings logRecorder
-}
-
-func (w *warnRecorder) Warn(ctx context.Context, msg string, fields map[string]any) {
-	w.warnings.Debug(ctx, msg, fields)
-}
-
 // TestCallbackHandlerWarnsOfRefusedCallbacks: a refused callback (a forgery, or a wrong hmac_key that
-// leaves every task to the slow safety poll) is a warning when the logger can warn, a debug record if not.
+// leaves every task to the slow safety poll) is logged as a warning.
 func TestCallbackHandlerWarnsOfRefusedCallbacks(t *testing.T) {
 	body := `{"code":200,"data":{"taskId":"t9"}}`
-	post := func(h http.Handler) {
-		req := httptest.NewRequest(http.MethodPost, "/kie", strings.NewReader(body))
-		req.Header.Set("X-Webhook-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
-		req.Header.Set("X-Webhook-Signature", sign("wrong", "t9", time.Now().Unix()))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusUnauthorized {
-			t.Fatalf("forged callback answered %d", rec.Code)
-		}
+	req := httptest.NewRequest(http.MethodPost, "/kie", strings.NewReader(body))
+	req.Header.Set("X-Webhook-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	req.Header.Set("X-Webhook-Signature", sign("wrong", "t9", time.Now().Unix()))
+	rec := httptest.NewRecorder()
+	logs := &logRecorder{}
+	NewCallbackHandler(New(testKey, WithLogger(logs)), "secret").ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("forged callback answered %d", rec.Code)
 	}
-	w := &warnRecorder{}
-	post(NewCallbackHandler(New(testKey, WithLogger(w)), "secret"))
-	if got := w.warnings.All(); !strings.Contains(got, "refused a KIE callback") || !strings.Contains(got, "task_id:t9") {
-		t.Errorf("no warning of the refused callback: %q (debug: %q)", got, w.All())
-	}
-	plain := &logRecorder{}
-	post(NewCallbackHandler(New(testKey, WithLogger(plain)), "secret"))
-	if !strings.Contains(plain.All(), "refused a KIE callback") {
-		t.Errorf("a logger without Warn did not get the record: %q", plain.All())
+	if got := logs.All(); !strings.Contains(got, "WARN refused a KIE callback") || !strings.Contains(got, "task_id:t9") {
+		t.Errorf("no warning of the refused callback: %q", got)
 	}
 }

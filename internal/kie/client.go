@@ -37,23 +37,12 @@ const (
 	maxJSONAnswer    = 1 << 20
 )
 
-// Logger receives one debug record per HTTP attempt. Fields never hold headers or the key.
+// Logger receives the client's records. Fields never hold headers or the key. Info is for what a user
+// should see without debug logging (why a generation waits), Warn for a refused callback.
 type Logger interface {
 	Debug(ctx context.Context, msg string, fields map[string]any)
-}
-
-// InfoLogger is a Logger that also takes records a user should see without debug logging: why a
-// generation is waiting (KIE refused it for now). Through a plain Logger they are debug records.
-type InfoLogger interface {
 	Info(ctx context.Context, msg string, fields map[string]any)
-}
-
-func (c *Client) info(ctx context.Context, msg string, fields map[string]any) {
-	if l, ok := c.logger.(InfoLogger); ok {
-		l.Info(ctx, msg, fields)
-		return
-	}
-	c.logger.Debug(ctx, msg, fields)
+	Warn(ctx context.Context, msg string, fields map[string]any)
 }
 
 // Clock is the time source of the waiter, the backoff and the rate limiters.
@@ -297,6 +286,8 @@ func WithRetryPolicy(p RetryPolicy) Option {
 type nopLogger struct{}
 
 func (nopLogger) Debug(context.Context, string, map[string]any) {}
+func (nopLogger) Info(context.Context, string, map[string]any)  {}
+func (nopLogger) Warn(context.Context, string, map[string]any)  {}
 
 type realClock struct{}
 

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kie-community/terraform-provider-kie/internal/localfile"
 )
 
 // DownloadResult describes a file that Download wrote.
@@ -135,7 +137,7 @@ func (c *Client) writeAtomically(dest string, body *idleReader, want int64, cont
 	h := sha256.New()
 	var n int64
 	class := failPermanent // creating, syncing or renaming the file will not get better by retrying
-	err = WriteFileAtomic(dest, func(w io.Writer) error {
+	err = localfile.WriteAtomic(dest, func(w io.Writer) error {
 		var cerr error
 		n, cerr = io.Copy(io.MultiWriter(w, h), io.LimitReader(br, c.maxDownload+1))
 		switch {
@@ -156,40 +158,6 @@ func (c *Client) writeAtomically(dest string, body *idleReader, want int64, cont
 		return nil, class, err
 	}
 	return &DownloadResult{Path: dest, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, failNone, nil
-}
-
-// WriteFileAtomic writes path through a temporary file in the same folder: fill writes the content,
-// which is then synced, made mode 0644 and renamed over path. So path is either the complete new file
-// or left as it was, never half-written, and on any error the temporary file is removed.
-func WriteFileAtomic(path string, fill func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("creating a temporary file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = fill(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing the temporary file: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("closing the temporary file: %w", err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // images are meant to be readable
-		return fmt.Errorf("setting file permissions: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("moving the file into place: %w", err)
-	}
-	syncDir(dir)
-	return nil
 }
 
 // sniffLen is how much of a download is inspected before anything is written.
@@ -223,14 +191,6 @@ func (c *Client) sniffImage(head []byte, contentType string) error {
 	return errors.New(msg)
 }
 
-// syncDir makes a rename durable where the platform allows; failure only weakens durability.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-}
-
 // idleReader pushes a deadline timer out on every read and remembers read faults, so a stalled
 // transfer fails while a slow but steady one does not.
 type idleReader struct {
@@ -249,21 +209,6 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 		ir.err = err
 	}
 	return n, err
-}
-
-// HashFile returns the SHA-256 (hex) and size of a file, reading it as a stream.
-func HashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, fmt.Errorf("hashing %s: %w", path, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("hashing %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // DownloadTaskImage downloads a finished task's image. When its link has expired it asks the API

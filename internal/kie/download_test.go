@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kie-community/terraform-provider-kie/internal/localfile"
 )
 
 // pngBytes is the test image: a PNG signature and 55 kB of filler.
@@ -69,10 +71,10 @@ func TestDownloadWritesAtomically(t *testing.T) {
 	if names := dirNames(t, filepath.Dir(dest)); !slices.Equal(names, []string{"img.png"}) {
 		t.Errorf("folder holds %v", names)
 	}
-	if hash, size, err := HashFile(dest); err != nil || hash != res.SHA256 || size != res.Size {
+	if hash, size, err := localfile.Hash(dest); err != nil || hash != res.SHA256 || size != res.Size {
 		t.Errorf("HashFile = %s %d %v", hash, size, err)
 	}
-	if _, _, err := HashFile(filepath.Join(t.TempDir(), "missing")); err == nil {
+	if _, _, err := localfile.Hash(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("HashFile of a missing file succeeded")
 	}
 }

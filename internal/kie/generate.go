@@ -109,7 +109,7 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest) (string, err
 			if cut {
 				fields["create_rate_lowered"] = true
 			}
-			c.info(ctx, "KIE refused the generation request for now (nothing was created); retrying", fields)
+			c.logger.Info(ctx, "KIE refused the generation request for now (nothing was created); retrying", fields)
 			if serr := sleep(ctx, c.clock, delay); serr != nil {
 				return "", giveUp(serr)
 			}

@@ -67,6 +67,12 @@ func (l *logRecorder) Info(_ context.Context, msg string, fields map[string]any)
 	l.entries = append(l.entries, fmt.Sprintf("INFO %s %v", msg, fields))
 }
 
+func (l *logRecorder) Warn(_ context.Context, msg string, fields map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, fmt.Sprintf("WARN %s %v", msg, fields))
+}
+
 func (l *logRecorder) All() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

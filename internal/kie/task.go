@@ -80,7 +80,7 @@ func (c *Client) GetTask(ctx context.Context, taskID string) (*Task, error) {
 		ans, cls, retryAfter, err := c.send(ctx, cl, n)
 		if err != nil {
 			if cls == failRefused && c.query.refused(c.clock.Now(), admitted, cmp.Or(retryAfter, c.retry.BaseDelay)) {
-				c.info(ctx, "KIE rate-limited a status query; querying more slowly",
+				c.logger.Info(ctx, "KIE rate-limited a status query; querying more slowly",
 					map[string]any{"task_id": taskID, "status_query_rate": fmt.Sprintf("%.2f per second", c.query.rate())})
 			}
 			return cls, retryAfter, err

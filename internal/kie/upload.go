@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kie-community/terraform-provider-kie/internal/localfile"
 )
 
 const defaultUploadPath = "images/terraform"
@@ -40,7 +42,7 @@ func (c *Client) UploadFile(ctx context.Context, localPath, uploadPath string) (
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("kie upload: %s is not a regular file", localPath)
 	}
-	sum, _, err := HashFile(localPath)
+	sum, _, err := localfile.Hash(localPath)
 	if err != nil {
 		return nil, fmt.Errorf("kie upload: %w", err)
 	}

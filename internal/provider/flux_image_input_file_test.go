@@ -12,8 +12,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/kie-community/terraform-provider-kie/internal/kie"
 	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
+
+	"github.com/kie-community/terraform-provider-kie/internal/localfile"
 )
 
 func localEditConfig(srv *kiemock.Server, input, output string) string {
@@ -202,7 +203,7 @@ func mustWrite(t *testing.T, p string, b []byte) {
 
 func fileSHA(t *testing.T, p string) string {
 	t.Helper()
-	sum, _, err := kie.HashFile(p)
+	sum, _, err := localfile.Hash(p)
 	if err != nil {
 		t.Fatal(err)
 	}

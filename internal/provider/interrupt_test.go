@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kie-community/terraform-provider-kie/internal/kie"
 	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
+
+	"github.com/kie-community/terraform-provider-kie/internal/localfile"
 )
 
 // TestAccInterrupt_ctrlCKeepsTaskAndNextApplyFinishesIt drives the real CLI as a user would: Ctrl-C while
@@ -122,7 +123,7 @@ resource "kie_flux_image" "test" {
 	if inst.Status == "tainted" || inst.Attributes["task_id"] != taskID || inst.Attributes["status"] != "SUCCESS" {
 		t.Fatalf("final state %+v, want task %s SUCCESS and not tainted", inst, taskID)
 	}
-	if sum, _, err := kie.HashFile(out); err != nil || sum != inst.Attributes["output_sha256"] {
+	if sum, _, err := localfile.Hash(out); err != nil || sum != inst.Attributes["output_sha256"] {
 		t.Fatalf("image file hash %s (err %v) does not match state %v", sum, err, inst.Attributes["output_sha256"])
 	}
 	if b, err := run("destroy", "-auto-approve", "-input=false", "-no-color").CombinedOutput(); err != nil {

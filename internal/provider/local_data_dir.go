@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/kie-community/terraform-provider-kie/internal/kie"
+	"github.com/kie-community/terraform-provider-kie/internal/localfile"
 )
 
 // envLocalDir overrides the folder where the provider keeps its files on this machine: the resume
@@ -36,7 +36,7 @@ func writeJSONAtomic(dir, file string, v any) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return kie.WriteFileAtomic(file, func(w io.Writer) error {
+	return localfile.WriteAtomic(file, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})

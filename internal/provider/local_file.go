@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/kie-community/terraform-provider-kie/internal/kie"
+	"github.com/kie-community/terraform-provider-kie/internal/localfile"
 )
 
 // localFileIntact reports whether the file at p still is the image the provider wrote, always reading
@@ -23,7 +23,7 @@ func localFileIntact(p, wantSHA string, wantSize int64) bool {
 	return noIndex.intact(p, wantSHA, wantSize)
 }
 
-// copyFileAtomic copies src to dst with kie.WriteFileAtomic, so dst is either complete or untouched.
+// copyFileAtomic copies src to dst with localfile.WriteAtomic, so dst is either complete or untouched.
 func copyFileAtomic(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil { //nolint:gosec // image folders are meant to be readable
 		return fmt.Errorf("creating folder for %s: %w", dst, err)
@@ -33,7 +33,7 @@ func copyFileAtomic(src, dst string) error {
 		return fmt.Errorf("opening %s: %w", src, err)
 	}
 	defer in.Close()
-	err = kie.WriteFileAtomic(dst, func(w io.Writer) error {
+	err = localfile.WriteAtomic(dst, func(w io.Writer) error {
 		_, err := io.Copy(w, in)
 		return err
 	})

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/kie-community/terraform-provider-kie/internal/kie"
+	"github.com/kie-community/terraform-provider-kie/internal/localfile"
 )
 
 // fileIndex lets a plan skip re-hashing output files nobody touched, the way git's index does: it
@@ -34,7 +34,7 @@ type fileIndex struct {
 const racyWindow = 2 * time.Second
 
 func newFileIndex(dir string) *fileIndex {
-	return &fileIndex{dir: dir, now: time.Now, hash: kie.HashFile}
+	return &fileIndex{dir: dir, now: time.Now, hash: localfile.Hash}
 }
 
 // indexEntry is what the index remembers of one file.
@@ -73,7 +73,7 @@ func (x *fileIndex) intact(p, wantSHA string, wantSize int64) bool {
 			return true
 		}
 	}
-	hash := kie.HashFile
+	hash := localfile.Hash
 	if x != nil {
 		hash = x.hash
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kie-community/terraform-provider-kie/internal/kie"
+	"github.com/kie-community/terraform-provider-kie/internal/localfile"
 )
 
 // indexFixture is a file with known content and an index whose clock and hashing the test controls.
@@ -29,7 +29,7 @@ func newIndexFixture(t *testing.T, content string) *indexFixture {
 	f.x.now = func() time.Time { return f.clock }
 	f.x.hash = func(p string) (string, int64, error) {
 		f.hashes++
-		return kie.HashFile(p)
+		return localfile.Hash(p)
 	}
 	f.write(content)
 	f.sha, f.size = fileSHA(t, f.p), int64(len(content))
