@@ -69,6 +69,7 @@ func (s *Server) handleControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, t)
+	case s.handleMarketControl(w, r, route):
 	default:
 		writeJSON(w, http.StatusNotFound, reply{"error": "unknown control endpoint " + r.Method + " " + r.URL.Path})
 	}

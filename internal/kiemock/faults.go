@@ -117,13 +117,14 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 // Validate reports whether the fault names a known endpoint and kind.
 func (f Fault) Validate() error {
 	switch f.Endpoint {
-	case EndpointGenerate, EndpointRecordInfo, EndpointCredit, EndpointDownloadURL, EndpointFile, EndpointUpload:
+	case EndpointGenerate, EndpointRecordInfo, EndpointCredit, EndpointDownloadURL, EndpointFile, EndpointUpload,
+		EndpointCreateTask, EndpointMarketRecordInfo:
 	default:
 		return fmt.Errorf("unknown endpoint %q", f.Endpoint)
 	}
 	switch f.Kind {
 	case FaultStatus, FaultBodyCode, FaultHTML, FaultEmpty, FaultMalformedJSON, FaultSlow, FaultDropAfterCreate,
-		FaultDrop, FaultOversized, FaultExpiredLink, FaultTruncatedImage, FaultWrongLength:
+		FaultDrop, FaultOversized, FaultExpiredLink, FaultTruncatedImage, FaultWrongLength, FaultRecordInfoNull:
 	default:
 		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
@@ -223,7 +224,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, ep Endpoint, t
 			http.Error(w, "kie-mock: server closed", http.StatusServiceUnavailable)
 		}
 	case FaultDropAfterCreate:
-		if ep == EndpointGenerate {
+		if ep == EndpointGenerate || ep == EndpointCreateTask {
 			h(w, r, true)
 			return
 		}
@@ -250,6 +251,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, ep Endpoint, t
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(body))
+	case FaultRecordInfoNull:
+		s.marketError(w, apiErr(422, recordInfoNull))
 	case FaultOversized:
 		writeOversized(w)
 	case FaultExpiredLink:

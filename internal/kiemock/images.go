@@ -120,6 +120,12 @@ func (s *Server) countFileRequest(r *http.Request) string {
 		}
 		return ""
 	}
+	if id, ok := s.countMarketDownloadLocked(r.URL.Path, r.Method == http.MethodGet); ok {
+		if r.Method == http.MethodGet {
+			s.stats.Downloads++
+		}
+		return id
+	}
 	id, _, _, ok := parseTaskFile(r.URL.Path)
 	if !ok {
 		return ""
@@ -143,6 +149,9 @@ func (s *Server) fileContent(path string, q url.Values) (data []byte, ctype stri
 			return nil, "", time.Time{}, notFound()
 		}
 		return u.data, u.mime, u.at, nil
+	}
+	if data, ctype, mod, ferr, ok := s.marketFileContent(path, q); ok {
+		return data, ctype, mod, ferr
 	}
 	id, origin, ext, ok := parseTaskFile(path)
 	if !ok {

@@ -89,6 +89,15 @@ type Options struct {
 	// HTTP status mirrors the body code.
 	ErrorsAsHTTP200 bool
 
+	// RecordInfoNullQueries makes a new Market task answer
+	// {"code":422,"msg":"recordInfo is null"} to its first this many
+	// recordInfo queries, as integrators report KIE does right after creation.
+	RecordInfoNullQueries int
+
+	// MessageKey names the text field of Market answers; one of the
+	// MessageKey constants. KIE's pages show both "msg" and "message".
+	MessageKey string
+
 	// PublicURL is the base used in links the mock hands out (result,
 	// origin and upload links). Empty: derived from the request's Host.
 	PublicURL string
@@ -140,6 +149,14 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LatencyJitter < 0 {
 		o.LatencyJitter = 0
+	}
+	if o.RecordInfoNullQueries < 0 {
+		o.RecordInfoNullQueries = 0
+	}
+	switch o.MessageKey {
+	case MessageKeyMsg, MessageKeyMessage, MessageKeyRotate:
+	default:
+		o.MessageKey = MessageKeyMsg
 	}
 	switch o.TimeFormat {
 	case TimeFormatRotate, TimeFormatRFC3339, TimeFormatEpochMillis, TimeFormatDateTime:

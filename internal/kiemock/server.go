@@ -34,8 +34,8 @@ const (
 // Request counters count every request received, whatever its outcome.
 type Stats struct {
 	GenerateRequests    int `json:"generateRequests"`    // every POST /generate received
-	TasksCreated        int `json:"tasksCreated"`        // taskIds issued (including dropped answers)
-	StatusQueries       int `json:"statusQueries"`       // record-info requests
+	TasksCreated        int `json:"tasksCreated"`        // taskIds issued by both APIs (including dropped answers)
+	StatusQueries       int `json:"statusQueries"`       // record-info requests of both APIs
 	Downloads           int `json:"downloads"`           // GETs of result or origin image files
 	UploadDownloads     int `json:"uploadDownloads"`     // GETs of uploaded files
 	CreditQueries       int `json:"creditQueries"`       // credit requests
@@ -43,7 +43,7 @@ type Stats struct {
 	Uploads             int `json:"uploads"`             // upload requests (all three kinds)
 	CallbacksSent       int `json:"callbacksSent"`       // callback POSTs answered 2xx
 	CallbacksFailed     int `json:"callbacksFailed"`     // callback attempts refused, failed or answered non-2xx
-	RateLimited         int `json:"rateLimited"`         // 429s sent
+	RateLimited         int `json:"rateLimited"`         // 429s sent by both APIs
 	FaultsInjected      int `json:"faultsInjected"`      // injected faults applied
 	AuthFailures        int `json:"authFailures"`        // 401s sent
 	InputFetches        int `json:"inputFetches"`        // edit-mode input images fetched (any outcome)
@@ -52,6 +52,13 @@ type Stats struct {
 	// FileRequestsWithAuth counts file (CDN) requests that carried an
 	// Authorization header: a client should never send its key there.
 	FileRequestsWithAuth int `json:"fileRequestsWithAuth"`
+
+	// The Market API's share of the counters above (Flux's is the difference),
+	// and its createTask requests.
+	MarketCreateRequests int `json:"marketCreateRequests"` // every POST /jobs/createTask received
+	MarketTasksCreated   int `json:"marketTasksCreated"`   // Market taskIds issued
+	MarketStatusQueries  int `json:"marketStatusQueries"`  // /jobs/recordInfo requests
+	MarketRateLimited    int `json:"marketRateLimited"`    // 429s sent by createTask
 }
 
 // Server is a stateful in-memory emulation of the KIE Flux Kontext API. It
@@ -88,6 +95,7 @@ type Server struct {
 	uploads     map[string]*upload
 	uploadBytes int64
 	cache       imageCache
+	market      marketState
 }
 
 // New returns a handler-only server: mount it on any listener (for example
@@ -270,6 +278,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	case p == pathRecordInfo:
 		s.count(func(st *Stats) { st.StatusQueries++ })
 		s.serveAPI(w, r, EndpointRecordInfo, r.URL.Query().Get("taskId"), s.handleRecordInfo)
+	case p == pathCreateTask:
+		s.count(func(st *Stats) { st.MarketCreateRequests++ })
+		s.serveAPI(w, r, EndpointCreateTask, "", s.handleCreateTask)
+	case p == pathMarketRecordInfo:
+		s.count(func(st *Stats) { st.StatusQueries++; st.MarketStatusQueries++ })
+		s.serveAPI(w, r, EndpointMarketRecordInfo, r.URL.Query().Get("taskId"), s.handleMarketRecordInfo)
 	case p == pathCredit:
 		s.count(func(st *Stats) { st.CreditQueries++ })
 		s.serveAPI(w, r, EndpointCredit, "", s.handleCredit)

@@ -361,6 +361,15 @@ func (s *Server) handleDownloadURL(w http.ResponseWriter, r *http.Request, _ boo
 		writeOK(w, base+u.EscapedPath())
 		return
 	}
+	if _, _, _, market := parseMarketFile(u.Path); market {
+		link, ok := s.marketDownloadLink(base, u.Path)
+		if !ok {
+			s.writeError(w, apiErr(422, "url is not a file produced by KIE"))
+			return
+		}
+		writeOK(w, link)
+		return
+	}
 	id, _, ext, ok := parseTaskFile(u.Path)
 	s.mu.Lock()
 	t := s.tasks[id]
