@@ -10,16 +10,22 @@ import (
 	"testing"
 )
 
-// upgradeV0Fixture holds a configuration and the terraform.tfstate the provider wrote for it before
-// this build (see its README.md): images with defaults, with every argument set, an edit chain, an
-// edit of a local file and an imported task, with their downloaded files.
-const upgradeV0Fixture = "testdata/upgrade-v0"
+// upgradeFixtures hold a configuration and the terraform.tfstate an earlier build of the provider wrote
+// for it (see each README.md): images with defaults, with every argument set, an edit chain, an edit of
+// a local file and an imported task, with their downloaded files.
+var upgradeFixtures = []string{"testdata/upgrade-v0", "testdata/upgrade-v1"}
 
 // Users upgrading the provider must not be charged for it: a state written by the previous release
 // plans no change with this build, without a single request to KIE, whether the CLI refreshes or not.
 // A failure here means every user of the previous release would see this plan on their first run.
-func TestAccUpgrade_stateFromV0PlansEmpty(t *testing.T) {
-	src, err := filepath.Abs(upgradeV0Fixture)
+func TestAccUpgrade_earlierStatePlansEmpty(t *testing.T) {
+	for _, fixture := range upgradeFixtures {
+		t.Run(filepath.Base(fixture), func(t *testing.T) { planUpgradeFixture(t, fixture) })
+	}
+}
+
+func planUpgradeFixture(t *testing.T, fixture string) {
+	src, err := filepath.Abs(fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
