@@ -218,7 +218,22 @@ func (c *Client) DownloadTaskImage(ctx context.Context, task *Task, destPath str
 	if task == nil {
 		return nil, errors.New("kie: downloading a task image: no task given")
 	}
-	id := task.TaskID
+	return c.downloadWithRefresh(ctx, task.TaskID, task.ResultImageURL, destPath, func(ctx context.Context) (string, error) {
+		t, err := c.GetTask(ctx, task.TaskID)
+		switch {
+		case err != nil:
+			return "", err
+		case t.SuccessFlag != FlagSuccess:
+			return "", fmt.Errorf("the task has no image to download: its status is %s", t.SuccessFlag)
+		}
+		return t.ResultImageURL, nil
+	})
+}
+
+// downloadWithRefresh downloads link, and when it has expired, a fresh link for it, then the link that
+// reread finds in the task again. reread's error is "gone" only when IsNotFound holds for it.
+func (c *Client) downloadWithRefresh(ctx context.Context, id, link, destPath string,
+	reread func(context.Context) (string, error)) (*DownloadResult, error) {
 	tried := map[string]bool{}
 	gone := true // every failure so far says the image is gone, none that may pass
 	var lastErr error
@@ -235,7 +250,7 @@ func (c *Client) DownloadTaskImage(ctx context.Context, task *Task, destPath str
 		return res
 	}
 
-	if orig := strings.TrimSpace(task.ResultImageURL); orig != "" {
+	if orig := strings.TrimSpace(link); orig != "" {
 		if res := try(orig); res != nil {
 			return res, nil
 		}
@@ -257,19 +272,16 @@ func (c *Client) DownloadTaskImage(ctx context.Context, task *Task, destPath str
 		}
 	}
 	if id != "" && ctx.Err() == nil {
-		t, err := c.GetTask(ctx, id)
+		again, err := reread(ctx)
+		again = strings.TrimSpace(again)
 		switch {
 		case err != nil:
 			lastErr = err
 			if !IsNotFound(err) {
 				gone = false
 			}
-		case t.SuccessFlag != FlagSuccess:
-			// Not an expired link: the task has no image (yet).
-			lastErr = fmt.Errorf("the task has no image to download: its status is %s", t.SuccessFlag)
-			gone = false
-		case t.ResultImageURL != "" && !tried[t.ResultImageURL]:
-			if res := try(t.ResultImageURL); res != nil {
+		case again != "" && !tried[again]:
+			if res := try(again); res != nil {
 				return res, nil
 			}
 		}

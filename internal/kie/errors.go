@@ -141,6 +141,7 @@ func IsValidation(err error) bool {
 // RefusedError is a generation request that KIE refused for now (429 rate limited, 455 maintenance)
 // every time it was sent, until the caller's time ran out. Nothing was created or charged.
 type RefusedError struct {
+	Op       string        // "generate" or "createTask"; empty reads as "generate"
 	Refusals int           // how many times KIE refused the request
 	Waited   time.Duration // from the first attempt until giving up
 	Last     error         // the last refusal, an *APIError
@@ -156,8 +157,8 @@ func (e *RefusedError) Error() string {
 	if e.Cause != nil {
 		why = fmt.Sprintf("the wait for another attempt ended: %v", e.Cause)
 	}
-	return fmt.Sprintf("kie generate: KIE refused the request %s over %s and %s; no task was created; last answer: %v",
-		times, roundDuration(e.Waited), why, e.Last)
+	return fmt.Sprintf("kie %s: KIE refused the request %s over %s and %s; no task was created; last answer: %v",
+		createOp(e.Op), times, roundDuration(e.Waited), why, e.Last)
 }
 
 func (e *RefusedError) Unwrap() []error {
@@ -170,15 +171,24 @@ func (e *RefusedError) Unwrap() []error {
 	return errs
 }
 
-// UncertainCreateError means a generate request may or may not have created a paid task.
+// UncertainCreateError means a create request (Flux generate or Market createTask) may or may not have
+// created a paid task.
 type UncertainCreateError struct {
+	Op  string // "generate" or "createTask"; empty reads as "generate"
 	Err error
 }
 
 func (e *UncertainCreateError) Error() string {
-	return fmt.Sprintf("the outcome of the generate request is unknown: a paid task may have been created; "+
+	return fmt.Sprintf("the outcome of the %s request is unknown: a paid task may have been created; "+
 		"the request was not retried to avoid paying twice (check the task list in your KIE account before "+
-		"trying again): %v", e.Err)
+		"trying again): %v", createOp(e.Op), e.Err)
+}
+
+func createOp(op string) string {
+	if op == "" {
+		return "generate"
+	}
+	return op
 }
 
 func (e *UncertainCreateError) Unwrap() error { return e.Err }

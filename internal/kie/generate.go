@@ -50,13 +50,19 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest) (string, err
 	}
 	cl := &call{op: "generate", method: http.MethodPost, base: c.baseURL, path: "/api/v1/flux/kontext/generate",
 		body: bytes.TrimSpace(buf.Bytes())}
+	return c.createTask(ctx, cl)
+}
 
+// createTask sends a paid create request (Flux generate or Market createTask) through the account's one
+// create window and returns the new task id. Both APIs draw on the same account limit, so the rules
+// for refusals, back-off and uncertain outcomes live here only.
+func (c *Client) createTask(ctx context.Context, cl *call) (string, error) {
 	start := c.clock.Now()
 	budget := c.retry.RefusedFor
 	if dl, ok := ctx.Deadline(); ok {
 		budget = time.Until(dl)
 	}
-	refused := &RefusedError{}
+	refused := &RefusedError{Op: cl.op}
 	giveUp := func(cause error) error {
 		refused.Waited, refused.Cause = c.clock.Now().Sub(start), cause
 		return refused
@@ -68,7 +74,7 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest) (string, err
 			if refused.Refusals > 0 {
 				return "", giveUp(err)
 			}
-			return "", fmt.Errorf("kie generate: waiting for the create rate limit: %w", err)
+			return "", fmt.Errorf("%s: waiting for the create rate limit: %w", c.what(cl), err)
 		}
 		ans, cls, retryAfter, err := c.send(ctx, cl, n)
 		// The API counted the request by the time its answer (or the failure) arrived.
@@ -78,14 +84,14 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest) (string, err
 			c.create.accepted(c.clock.Now())
 			return c.taskIDOf(cl, ans)
 		case cls == failTransient:
-			return "", &UncertainCreateError{Err: err}
+			return "", &UncertainCreateError{Op: cl.op, Err: err}
 		case cls == failNotSent:
 			err = fmt.Errorf("%w (the request never reached the API: no task was created)", err)
 			if notSent++; notSent >= c.retry.MaxAttempts {
 				return "", fmt.Errorf("giving up after %d attempts: %w", notSent, err)
 			}
 			if serr := sleep(ctx, c.clock, c.retry.backoff(notSent, 0)); serr != nil {
-				return "", fmt.Errorf("kie generate: %w while waiting to retry; last error: %w", serr, err)
+				return "", fmt.Errorf("%s: %w while waiting to retry; last error: %w", c.what(cl), serr, err)
 			}
 		case cls == failRefused:
 			refused.Refusals++
@@ -99,6 +105,7 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest) (string, err
 				return "", giveUp(nil)
 			}
 			fields := map[string]any{
+				"op":          cl.op,
 				"reason":      codeMeaning(code),
 				"code":        code,
 				"refusals":    refused.Refusals,
@@ -127,11 +134,11 @@ func (c *Client) taskIDOf(cl *call, ans *answer) (string, error) {
 		TaskID json.RawMessage `json:"taskId"`
 	}
 	if derr := c.decodeData(cl, ans, &data); derr != nil {
-		return "", &UncertainCreateError{Err: derr}
+		return "", &UncertainCreateError{Op: cl.op, Err: derr}
 	}
 	taskID := strings.TrimSpace(rawString(data.TaskID))
 	if taskID == "" {
-		return "", &UncertainCreateError{Err: c.malformed(cl, ans.status, ans.env.Data, "the answer has no task id")}
+		return "", &UncertainCreateError{Op: cl.op, Err: c.malformed(cl, ans.status, ans.env.Data, "the answer has no task id")}
 	}
 	return taskID, nil
 }

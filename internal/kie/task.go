@@ -72,7 +72,20 @@ func (c *Client) GetTask(ctx context.Context, taskID string) (*Task, error) {
 	cl := &call{op: "record-info", method: http.MethodGet, base: c.baseURL, path: "/api/v1/flux/kontext/record-info",
 		query: url.Values{"taskId": {taskID}}, taskID: taskID}
 	var task *Task
-	err := c.retryLoop(ctx, c.what(cl), retryIdempotent, func(n int) (failClass, time.Duration, error) {
+	err := c.queryRecord(ctx, cl, func(data json.RawMessage) (err error) {
+		task, err = decodeTask(data, taskID, c.redact)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return task, nil
+}
+
+// queryRecord runs a status query through the shared query gate, retrying what is safe to repeat;
+// decode reads the answer's data, and an answer it cannot read counts as a transient fault.
+func (c *Client) queryRecord(ctx context.Context, cl *call, decode func(json.RawMessage) error) error {
+	return c.retryLoop(ctx, c.what(cl), retryIdempotent, func(n int) (failClass, time.Duration, error) {
 		admitted, err := c.query.admit(ctx, c.clock)
 		if err != nil {
 			return failCanceled, 0, fmt.Errorf("%s: waiting for the query rate limit: %w", c.what(cl), err)
@@ -81,22 +94,16 @@ func (c *Client) GetTask(ctx context.Context, taskID string) (*Task, error) {
 		if err != nil {
 			if cls == failRefused && c.query.refused(c.clock.Now(), admitted, cmp.Or(retryAfter, c.retry.BaseDelay)) {
 				c.logger.Info(ctx, "KIE rate-limited a status query; querying more slowly",
-					map[string]any{"task_id": taskID, "status_query_rate": fmt.Sprintf("%.2f per second", c.query.rate())})
+					map[string]any{"task_id": cl.taskID, "status_query_rate": fmt.Sprintf("%.2f per second", c.query.rate())})
 			}
 			return cls, retryAfter, err
 		}
 		c.query.answered(c.clock.Now())
-		t, derr := decodeTask(ans.env.Data, taskID, c.redact)
-		if derr != nil {
+		if derr := decode(ans.env.Data); derr != nil {
 			return failTransient, 0, c.malformed(cl, ans.status, ans.env.Data, derr.Error())
 		}
-		task = t
 		return failNone, 0, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return task, nil
 }
 
 // retryIdempotent retries everything but a definite refusal: these calls cost nothing to repeat.

@@ -1,6 +1,7 @@
 package kie
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,43 @@ import (
 // Polls start every min poll interval and slow toward the max interval the longer the task runs;
 // transient query failures only delay the next poll. Notify wakes a waiter early.
 func (c *Client) WaitTask(ctx context.Context, taskID string) (*Task, error) {
+	return waitLoop(ctx, c, taskID, taskPoll[Task]{
+		get: c.GetTask,
+		done: func(t *Task) (bool, error) {
+			if t.SuccessFlag == FlagSuccess {
+				return true, nil
+			}
+			if t.SuccessFlag.Terminal() {
+				// GetTask already redacted the message; redacting again keeps the error safe whatever built t.
+				return true, &TaskFailedError{TaskID: t.TaskID, Flag: t.SuccessFlag, ErrorCode: t.ErrorCode,
+					ErrorMessage: c.redact(t.ErrorMessage)}
+			}
+			return false, nil
+		},
+		state: func(t *Task) string { return t.SuccessFlag.String() },
+	})
+}
+
+// How long the Market waiter takes KIE's "task not found" for "not visible yet": right after a create
+// recordInfo may briefly answer 422 "recordInfo is null". Both bounds must pass before the task counts
+// as unknown, since burying a task that exists would lose a paid image.
+const (
+	unknownTaskTolerance = 5
+	unknownTaskGrace     = 30 * time.Second
+)
+
+// taskPoll is what the shared waiter needs to know about one API's tasks.
+type taskPoll[T any] struct {
+	get   func(ctx context.Context, taskID string) (*T, error)
+	done  func(t *T) (bool, error) // whether t is final, and the error of a failed task
+	state func(t *T) string        // for messages
+	// tolerateUnknown keeps polling through "not found" answers for a while (see unknownTaskGrace).
+	tolerateUnknown bool
+}
+
+// waitLoop is the one poller behind WaitTask and WaitMarketTask: first-poll delay, growing interval,
+// Notify wake-ups, ctx handling and a stop on definite errors.
+func waitLoop[T any](ctx context.Context, c *Client, taskID string, p taskPoll[T]) (*T, error) {
 	if c.apiKey == "" {
 		return nil, ErrMissingAPIKey
 	}
@@ -27,33 +65,48 @@ func (c *Client) WaitTask(ctx context.Context, taskID string) (*Task, error) {
 	wake, unregister := c.register(taskID)
 	defer unregister()
 
+	state := func(t *T) string {
+		if t == nil {
+			return "unknown"
+		}
+		return cmp.Or(p.state(t), "unknown")
+	}
 	start := c.clock.Now()
-	var last *Task
+	var last *T
 	interval := time.Duration(0)
+	unknown, unknownSince := 0, time.Time{}
 	// Generations take seconds at least: the first query waits, unless a callback arrives sooner.
 	if first := c.firstWait(); first > 0 {
 		select {
 		case <-c.clock.After(jitter(first)):
 		case <-wake:
 		case <-ctx.Done():
-			return last, waitCanceled(ctx, taskID, last)
+			return last, waitCanceled(ctx, taskID, state(last))
 		}
 	}
 	for {
-		t, err := c.GetTask(ctx, taskID)
+		t, err := p.get(ctx, taskID)
+		notVisible := false
 		switch {
 		case err == nil:
-			last = t
-			if t.SuccessFlag == FlagSuccess {
-				return t, nil
-			}
-			if t.SuccessFlag.Terminal() {
-				// GetTask already redacted the message; redacting again keeps the error safe whatever built t.
-				return t, &TaskFailedError{TaskID: taskID, Flag: t.SuccessFlag, ErrorCode: t.ErrorCode,
-					ErrorMessage: c.redact(t.ErrorMessage)}
+			last, unknown = t, 0
+			if final, ferr := p.done(t); final {
+				return t, ferr
 			}
 		case ctx.Err() != nil:
-			return last, waitCanceled(ctx, taskID, last)
+			return last, waitCanceled(ctx, taskID, state(last))
+		case p.tolerateUnknown && IsNotFound(err):
+			if unknown == 0 {
+				unknownSince = c.clock.Now()
+			}
+			unknown++
+			if waited := c.clock.Now().Sub(unknownSince); unknown >= unknownTaskTolerance && waited >= unknownTaskGrace {
+				return last, fmt.Errorf("waiting for task %s: KIE has no record of the task (%d answers over %s): %w",
+					taskID, unknown, roundDuration(waited), err)
+			}
+			notVisible = true
+			c.logger.Debug(ctx, "KIE does not show the task yet; asking again later",
+				map[string]any{"task_id": taskID, "not_found_answers": unknown})
 		case isPermanent(err):
 			return last, fmt.Errorf("waiting for task %s: %w", taskID, err)
 		default:
@@ -62,23 +115,19 @@ func (c *Client) WaitTask(ctx context.Context, taskID string) (*Task, error) {
 		}
 
 		interval = c.nextPollInterval(c.clock.Now().Sub(start), interval)
-		if c.callbackPoll > 0 {
+		if c.callbackPoll > 0 && !notVisible {
 			interval = c.callbackPoll // callbacks wake us; polls are only the safety net
 		}
 		select {
 		case <-c.clock.After(jitter(interval)):
 		case <-wake:
 		case <-ctx.Done():
-			return last, waitCanceled(ctx, taskID, last)
+			return last, waitCanceled(ctx, taskID, state(last))
 		}
 	}
 }
 
-func waitCanceled(ctx context.Context, taskID string, last *Task) error {
-	state := "unknown"
-	if last != nil {
-		state = last.SuccessFlag.String()
-	}
+func waitCanceled(ctx context.Context, taskID, state string) error {
 	return fmt.Errorf("waiting for task %s (last status %s): %w; the task id is kept, apply again to resume",
 		taskID, state, ctx.Err())
 }
