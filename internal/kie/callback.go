@@ -26,12 +26,15 @@ type Callback struct {
 	Code           int
 	Msg            string
 	TaskID         string
-	ResultImageURL string
-	OriginImageURL string
+	ResultImageURL string // Flux only
+	OriginImageURL string // Flux only
+	// Market is the task as a Market callback reports it (data with a state, param or resultJson);
+	// nil for a Flux callback. Its FailMsg is not redacted: the body did not come from our request.
+	Market *MarketTask
 }
 
-// DecodeCallback reads a callback body leniently, like every other answer: codes may be strings,
-// info may be null.
+// DecodeCallback reads a Flux or Market callback body leniently, like every other answer: codes may be
+// strings, info or resultJson may be null, and the task id may come as data.taskId or data.task_id.
 func DecodeCallback(body []byte) (*Callback, error) {
 	env, ok := decodeEnvelope(body)
 	if !ok {
@@ -43,7 +46,15 @@ func DecodeCallback(body []byte) (*Callback, error) {
 	}
 	cb := &Callback{Code: env.Code, Msg: env.Msg, TaskID: strings.TrimSpace(rawString(data["taskId"]))}
 	if cb.TaskID == "" {
+		cb.TaskID = strings.TrimSpace(rawString(data["task_id"]))
+	}
+	if cb.TaskID == "" {
 		return nil, errors.New("callback body has no data.taskId")
+	}
+	if firstRaw(data, "state", "resultJson", "param") != nil {
+		if mt, err := decodeMarketTask(env.Data, cb.TaskID, nil); err == nil {
+			cb.Market = mt
+		}
 	}
 	var info map[string]json.RawMessage
 	if d := data["info"]; !isNull(d) && json.Unmarshal(d, &info) == nil {

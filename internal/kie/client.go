@@ -1,4 +1,4 @@
-// Package kie is a client for KIE's Flux Kontext image API.
+// Package kie is a client for KIE's image APIs: Flux Kontext and the Market (createTask/recordInfo).
 //
 // Generation is paid and the API has no idempotency key, so the client retries a
 // create request only when it provably was not accepted, keeps every task id it
@@ -230,8 +230,8 @@ func WithCallbackPolling(interval time.Duration) Option {
 	}
 }
 
-// WithCreateLimit allows n generate requests per period (default 20 per 10s), shared by all
-// Generate calls of the client. It is a ceiling: after a rate limit the client creates less and wins
+// WithCreateLimit allows n create requests per period (default 20 per 10s), shared by all
+// Generate and CreateMarketTask calls of the client (KIE counts both against one account limit). It is a ceiling: after a rate limit the client creates less and wins
 // its rate back as KIE accepts requests again.
 func WithCreateLimit(n int, per time.Duration) Option {
 	return func(c *Client) {

@@ -15,7 +15,7 @@ var ErrResultImageGone = errors.New("the generated image can no longer be fetche
 
 // APIError is an answer of the API (or a download host) that is not a success.
 type APIError struct {
-	Op         string // "generate", "record-info", "credit", "download-url", "upload", "download"
+	Op         string // "generate", "record-info", "createTask", "recordInfo", "credit", "download-url", "upload", "download"
 	TaskID     string
 	HTTPStatus int
 	Code       int    // body code when a JSON envelope was present, else the HTTP status
@@ -23,7 +23,8 @@ type APIError struct {
 	Excerpt    string // short safe text of a non-JSON body
 	RetryAfter time.Duration
 
-	malformed bool // a success status whose body could not be used
+	malformed   bool // a success status whose body could not be used
+	unknownTask bool // KIE has no record of the task (Market's 422 "recordInfo is null")
 }
 
 func (e *APIError) Error() string {
@@ -34,9 +35,12 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " (task %s)", e.TaskID)
 	}
 	b.WriteString(": ")
-	if e.malformed {
+	switch {
+	case e.malformed:
 		b.WriteString("unusable answer")
-	} else {
+	case e.unknownTask:
+		b.WriteString("not found: KIE has no record of this task")
+	default:
 		b.WriteString(codeMeaning(e.Code))
 	}
 	if e.Message != "" {
@@ -74,14 +78,16 @@ func codeMeaning(code int) string {
 		return "validation error"
 	case 429:
 		return "rate limited"
+	case 433:
+		return "the API key is over its usage limit (a sub-key's hourly, daily or total cap): raise the key's limit in the KIE settings or use another key"
 	case 455:
-		return "service under maintenance"
+		return "service under maintenance: KIE accepts no new work for now; try again later"
 	case 500:
 		return "server error"
 	case 501:
-		return "generation failed"
+		return "generation failed: KIE could not produce a result; only a new task can"
 	case 505:
-		return "feature disabled"
+		return "feature disabled: KIE has switched this model or feature off"
 	}
 	if t := http.StatusText(code); t != "" {
 		return strings.ToLower(t)
@@ -112,10 +118,10 @@ func IsInsufficientCredits(err error) bool {
 	return ok && c == 402
 }
 
-// IsNotFound reports an unknown task or resource.
+// IsNotFound reports an unknown task or resource: a 404, or the Market's 422 "recordInfo is null".
 func IsNotFound(err error) bool {
-	c, ok := apiErrorCode(err)
-	return ok && c == 404
+	var e *APIError
+	return errors.As(err, &e) && (e.Code == 404 || e.unknownTask)
 }
 
 // IsRateLimited reports a 429 answer.
@@ -132,10 +138,23 @@ func IsRefusedForNow(err error) bool {
 	return ok && classifyCode(c) == failRefused
 }
 
-// IsValidation reports a refused request (400 or 422).
+// IsValidation reports a refused request (400 or 422), not an unknown task.
 func IsValidation(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && (e.Code == 400 || e.Code == 422) && !e.unknownTask
+}
+
+// IsUsageLimited reports an API key over its own usage cap (433): the account may have credits, the key
+// may not spend them.
+func IsUsageLimited(err error) bool {
 	c, ok := apiErrorCode(err)
-	return ok && (c == 400 || c == 422)
+	return ok && c == 433
+}
+
+// IsFeatureDisabled reports a model or feature that KIE has switched off (505).
+func IsFeatureDisabled(err error) bool {
+	c, ok := apiErrorCode(err)
+	return ok && c == 505
 }
 
 // RefusedError is a generation request that KIE refused for now (429 rate limited, 455 maintenance)
@@ -193,18 +212,36 @@ func createOp(op string) string {
 
 func (e *UncertainCreateError) Unwrap() error { return e.Err }
 
-// TaskFailedError is a task that ended with CREATE_TASK_FAILED or GENERATE_FAILED.
+// TaskFailedError is a task that failed: a Flux task with CREATE_TASK_FAILED or GENERATE_FAILED (Flag,
+// ErrorCode), or a Market task in state fail (State, FailCode, Model). ErrorMessage is KIE's message
+// (errorMessage or failMsg), redacted.
 type TaskFailedError struct {
 	TaskID       string
 	Flag         SuccessFlag
 	ErrorCode    int
 	ErrorMessage string
+
+	State    MarketState // set for a Market task only
+	FailCode string
+	Model    string
 }
 
 func (e *TaskFailedError) Error() string {
-	msg := fmt.Sprintf("task %s ended with status %s", e.TaskID, e.Flag)
-	if e.ErrorCode != 0 {
-		msg += fmt.Sprintf(", error code %d", e.ErrorCode)
+	var msg string
+	if e.State != "" {
+		msg = fmt.Sprintf("task %s", e.TaskID)
+		if e.Model != "" {
+			msg += fmt.Sprintf(" (model %s)", e.Model)
+		}
+		msg += fmt.Sprintf(" ended with status %s", e.State)
+		if e.FailCode != "" {
+			msg += fmt.Sprintf(", fail code %s", e.FailCode)
+		}
+	} else {
+		msg = fmt.Sprintf("task %s ended with status %s", e.TaskID, e.Flag)
+		if e.ErrorCode != 0 {
+			msg += fmt.Sprintf(", error code %d", e.ErrorCode)
+		}
 	}
 	if e.ErrorMessage != "" {
 		msg += ": " + e.ErrorMessage

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -193,6 +194,8 @@ func (c *Client) judge(cl *call, status int, hdr http.Header, raw []byte) (*answ
 	if ra, ok := parseRetryAfter(hdr.Get("Retry-After"), c.clock.Now(), c.retry.MaxRetryAfter); ok {
 		e.RetryAfter = ra
 	}
+	// KIE answers an unknown (or not yet visible) Market task with 422 "recordInfo is null".
+	e.unknownTask = code == 422 && strings.Contains(strings.ToLower(e.Message), "recordinfo is null")
 	if !isJSON {
 		e.Excerpt = c.excerpt(raw)
 		if oversize {
@@ -202,11 +205,14 @@ func (c *Client) judge(cl *call, status int, hdr http.Header, raw []byte) (*answ
 	return nil, classifyCode(code), e
 }
 
-// classifyCode says what a non-success code proves about a request.
+// classifyCode says what a non-success code proves about a request. 501 (generation failed) and 505
+// (feature disabled) are definite answers, not server faults: repeating the request changes nothing.
 func classifyCode(code int) failClass {
 	switch {
 	case code == 429 || code == 455:
 		return failRefused
+	case code == 501 || code == 505:
+		return failPermanent
 	case code >= 500 || code == http.StatusRequestTimeout:
 		return failTransient
 	default:

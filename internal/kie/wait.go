@@ -173,7 +173,7 @@ func (c *Client) firstWait() time.Duration {
 // maxEarlyNotices bounds the callbacks remembered for tasks nobody waits for yet.
 const maxEarlyNotices = 10000
 
-// Notify wakes a WaitTask on taskID early, for a callback receiver. A callback can beat the waiter
+// Notify wakes a WaitTask or WaitMarketTask on taskID early, for a callback receiver. A callback can beat the waiter
 // (a fast task, or a resumed one), so a notice for a task nobody waits for is kept, boundedly, and
 // wakes the next WaitTask on it at once.
 func (c *Client) Notify(taskID string) {
