@@ -38,15 +38,15 @@ type inputField struct {
 
 // marketModel is what the mock knows about one Market model id.
 type marketModel struct {
-	id        string
-	fields    []inputField
-	images    string  // field holding input image URLs; "" for text-to-image models
-	count     string  // field asking for several results, if any
-	inputMax  int64   // largest input image the model accepts, in bytes
-	format    string  // output format when the model has no output_format field
-	perImage  float64 // credits per result image
-	costScale func(in map[string]any) float64
-	size      func(in map[string]any) (label string, w, h int)
+	id       string
+	fields   []inputField
+	images   string                          // field holding input image URLs; "" for text-to-image models
+	count    string                          // field asking for several results, if any
+	inputMax int64                           // largest input image the model accepts, in bytes
+	format   string                          // output format when the model has no output_format field
+	perImage float64                         // credits per result image
+	price    func(in map[string]any) float64 // per-image price when options change it; 0 = perImage
+	size     func(in map[string]any) (label string, w, h int)
 }
 
 // Enums as the model pages list them.
@@ -129,8 +129,8 @@ var marketModels = func() map[string]*marketModel {
 		{id: "google/nano-banana-edit", fields: append(slices.Clone(banana), urls("image_urls", 1, 10)), images: "image_urls",
 			inputMax: 10 * mb, perImage: 4, size: ratioSized("aspect_ratio", "", 1024)},
 		{id: "nano-banana-pro", fields: pro, images: "image_input", inputMax: 30 * mb, perImage: 18,
-			costScale: func(in map[string]any) float64 { return map[string]float64{"4K": 4.0 / 3}[str(in, "resolution")] },
-			size:      ratioSized("aspect_ratio", "resolution", 1024)},
+			price: priceBy("resolution", map[string]float64{"4K": 24}),
+			size:  ratioSized("aspect_ratio", "resolution", 1024)},
 		{id: "nano-banana-2", fields: banana2, images: "image_input", inputMax: 30 * mb, perImage: 8,
 			size: ratioSized("aspect_ratio", "resolution", 1024)},
 		{id: "seedream/4.5-text-to-image", fields: s45, format: "jpeg", perImage: 6.5, size: ratioSized("aspect_ratio", "quality", 1024)},
@@ -141,19 +141,19 @@ var marketModels = func() map[string]*marketModel {
 		{id: "bytedance/seedream-v4-edit", fields: append(slices.Clone(v4), urls("image_urls", 1, 10)), images: "image_urls",
 			count: "max_images", inputMax: 10 * mb, format: "jpeg", perImage: 5, size: namedSized("image_size", "image_resolution")},
 		{id: "flux-2/pro-text-to-image", fields: flux2, format: "png", perImage: 5,
-			costScale: func(in map[string]any) float64 { return map[string]float64{"2K": 1.4}[str(in, "resolution")] },
-			size:      ratioSized("aspect_ratio", "resolution", 1024)},
+			price: priceBy("resolution", map[string]float64{"2K": 7}),
+			size:  ratioSized("aspect_ratio", "resolution", 1024)},
 		{id: "flux-2/pro-image-to-image", fields: append(slices.Clone(flux2), urls("input_urls", 1, 8)), images: "input_urls",
 			inputMax: 10 * mb, format: "png", perImage: 5,
-			costScale: func(in map[string]any) float64 { return map[string]float64{"2K": 1.4}[str(in, "resolution")] },
-			size:      ratioSized("aspect_ratio", "resolution", 1024)},
+			price: priceBy("resolution", map[string]float64{"2K": 7}),
+			size:  ratioSized("aspect_ratio", "resolution", 1024)},
 		{id: "gpt-image/1.5-text-to-image", fields: gpt, format: "png", perImage: 4,
-			costScale: func(in map[string]any) float64 { return map[string]float64{"high": 5.5}[str(in, "quality")] },
-			size:      gptSized},
+			price: priceBy("quality", map[string]float64{"high": 22}),
+			size:  gptSized},
 		{id: "gpt-image/1.5-image-to-image", fields: append(slices.Clone(gpt), urls("input_urls", 1, 16)), images: "input_urls",
 			inputMax: 10 * mb, format: "png", perImage: 4,
-			costScale: func(in map[string]any) float64 { return map[string]float64{"high": 5.5}[str(in, "quality")] },
-			size:      gptSized},
+			price: priceBy("quality", map[string]float64{"high": 22}),
+			size:  gptSized},
 		{id: "google/imagen4-fast", fields: imagen("16:9", anySeed), format: "png", perImage: 4,
 			size: ratioSized("aspect_ratio", "", 1024)},
 		{id: "google/imagen4", fields: imagen("1:1", inputField{name: "seed", kind: kindString, maxLen: 500}), format: "png",
@@ -197,8 +197,11 @@ func (m *marketModel) validateInput(raw map[string]any) (map[string]any, *apiErr
 	}
 	for _, f := range m.fields {
 		if v, ok := in[f.name]; ok && f.aliasOf != "" {
+			if e := f.check(v); e != nil {
+				return nil, e
+			}
 			if _, set := in[f.aliasOf]; !set {
-				in[f.aliasOf] = v // checked as the target field below
+				in[f.aliasOf] = v
 			}
 		}
 	}
@@ -323,13 +326,18 @@ func (m *marketModel) results(in map[string]any) int {
 
 // cost is the task's price in credits.
 func (m *marketModel) cost(in map[string]any) float64 {
-	c := m.perImage * float64(m.results(in))
-	if m.costScale != nil {
-		if k := m.costScale(in); k > 0 {
-			c *= k
+	per := m.perImage
+	if m.price != nil {
+		if p := m.price(in); p > 0 {
+			per = p
 		}
 	}
-	return c
+	return per * float64(m.results(in))
+}
+
+// priceBy prices an image by the value of one field (absent values: 0).
+func priceBy(field string, prices map[string]float64) func(map[string]any) float64 {
+	return func(in map[string]any) float64 { return prices[str(in, field)] }
 }
 
 // outputFormat is "png" or "jpeg".
