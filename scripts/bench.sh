@@ -3,8 +3,9 @@
 # the same N images the way users do it today (terraform_data + local-exec + curl, bench/baseline/),
 # and the provider with its callback_receiver (kie-mock POSTs a signed callback when a task ends);
 # measure wall time, API calls per image, 429s, provider memory, plan time of 1,000 finished images
-# and memory while downloading 50 large images. Writes bench/REPORT.md and bench/inflight.png; raw
-# CSVs, logs and working dirs stay in bench/work/ (gitignored). Not part of make test.
+# and memory while downloading 50 large images. Writes bench/REPORT.md, the figures behind it
+# (bench/REPORT.json) and bench/inflight.png; raw CSVs, logs and working dirs stay in bench/work/
+# (gitignored). Not part of make test.
 #
 #   BENCH_SCALE=10          time scale S: generation 10-30 s/S, 20 creates per 10 s/S, poll and
 #                           timeout knobs divided by S (S=1 is real time)
@@ -612,6 +613,6 @@ largest=$(printf '%s\n' $sizes | sort -n | tail -n1)
   "kie_flux_image, -parallelism=10=$run_dir/csv/provider-n$largest-p10-stats.csv" \
   "kie_flux_image + callback_receiver, -parallelism=50=$run_dir/csv/callback-n$largest-p50-stats.csv" \
   "terraform_data + curl, -parallelism=50=$run_dir/csv/baseline-n$largest-p50-stats.csv"
-"$bin/bench-report" -dir "$run_dir" -out "$report_dir/REPORT.md" -chart inflight.png
-[ "$report_dir" = "$run_dir" ] || cp "$report_dir/REPORT.md" "$report_dir/inflight.png" "$run_dir/"
+"$bin/bench-report" -dir "$run_dir" -out "$report_dir/REPORT.md" -json "$report_dir/REPORT.json" -chart inflight.png
+[ "$report_dir" = "$run_dir" ] || cp "$report_dir/REPORT.md" "$report_dir/REPORT.json" "$report_dir/inflight.png" "$run_dir/"
 log "wrote ${report_dir#"$root"/}/REPORT.md and ${report_dir#"$root"/}/inflight.png (raw data: ${run_dir#"$root"/}/)"

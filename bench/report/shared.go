@@ -42,28 +42,40 @@ type tagStats struct {
 
 func (r sharedRun) failed(n int) int { return max(n-r.Files, 0) }
 
-// sharedAccount sums a scenario up for the account.
-type sharedAccount struct {
-	images     int
-	wallSec    float64 // first run's start to last run's end
-	lowerBound float64
-	failed     int
-	runsOK     bool
-	oneTask    bool // exactly one created task per image, for the account and for every run
+// Account is a shared scenario summed up for the account.
+type Account struct {
+	Images        int     `json:"images"`
+	ExitCodes     []int   `json:"exitCodes"` // per run
+	Failed        int     `json:"failedResources"`
+	TasksCreated  int     `json:"tasksCreated"`
+	RateLimited   int     `json:"rateLimited"`
+	StatusQueries int     `json:"statusQueries"`
+	WallSec       float64 `json:"wallSec"` // first run's start to last run's end
+	BoundSec      float64 `json:"boundSec"`
+	WallRatio     Ratio   `json:"wallRatio"`
+	RunsOK        bool    `json:"runsOK"`
+	OneTask       bool    `json:"oneTask"` // exactly one created task per image, for the account and for every run
 	// As the mock saw the scenario's tasks (0 when unknown): first task created to the last one
 	// created, and to the last one finished.
-	createSpan, apiSpan float64
+	CreateSpanSec float64 `json:"createSpanSec"`
+	APISpanSec    float64 `json:"apiSpanSec"`
 	// From the account's first created task on: Terraform's start-up before it (refresh and plan of
 	// every run, on this machine's CPUs) is a floor the provider barely touches, so the target is
-	// met from there. askedBound is the lower bound with each run starting at its own first task.
-	startupSec, askedWallSec, askedBound float64
+	// met from there. AskedBoundSec is the lower bound with each run starting at its own first task.
+	StartupSec    float64 `json:"startupSec"`
+	AskedWallSec  float64 `json:"askedWallSec"`
+	AskedBoundSec float64 `json:"askedBoundSec"`
+	AskedRatio    Ratio   `json:"askedRatio"` // +Inf (null) without a bound
 }
 
 // account computes the account's figures. Its lower bound is the later of what the create limit
 // allows for all images together and, for a run that started late, its start plus its own bound.
-func (s *sharedScenario) account(m *meta) sharedAccount {
-	a := sharedAccount{images: s.N * len(s.Runs), runsOK: len(s.Runs) > 0, oneTask: len(s.Runs) > 0}
+func (s *sharedScenario) account(m *meta) Account {
+	a := Account{Images: s.N * len(s.Runs), RunsOK: len(s.Runs) > 0, OneTask: len(s.Runs) > 0,
+		TasksCreated: s.Stats.TasksCreated, RateLimited: s.Stats.RateLimited, StatusQueries: s.Stats.StatusQueries,
+		AskedRatio: Ratio(math.Inf(1))}
 	if len(s.Runs) == 0 {
+		a.WallRatio = Ratio(math.NaN()) // no runs, no bound
 		return a
 	}
 	lb := func(n int) float64 {
@@ -71,16 +83,18 @@ func (s *sharedScenario) account(m *meta) sharedAccount {
 	}
 	first := slices.MinFunc(s.Runs, func(x, y sharedRun) int { return int(x.StartNs - y.StartNs) }).StartNs
 	last := first
-	a.lowerBound = lb(a.images)
+	a.BoundSec = lb(a.Images)
 	for _, r := range s.Runs {
 		last = max(last, r.EndNs)
-		a.lowerBound = max(a.lowerBound, float64(r.StartNs-first)/1e9+lb(s.N))
-		a.failed += r.failed(s.N)
-		a.runsOK = a.runsOK && r.ExitCode == 0 && r.failed(s.N) == 0
-		a.oneTask = a.oneTask && s.Tags[r.Tag].TasksCreated == s.N
+		a.BoundSec = max(a.BoundSec, float64(r.StartNs-first)/1e9+lb(s.N))
+		a.Failed += r.failed(s.N)
+		a.RunsOK = a.RunsOK && r.ExitCode == 0 && r.failed(s.N) == 0
+		a.OneTask = a.OneTask && s.Tags[r.Tag].TasksCreated == s.N
+		a.ExitCodes = append(a.ExitCodes, r.ExitCode)
 	}
-	a.wallSec = float64(last-first) / 1e9
-	a.oneTask = a.oneTask && s.Stats.TasksCreated == a.images
+	a.WallSec = float64(last-first) / 1e9
+	a.WallRatio = Ratio(a.WallSec / a.BoundSec)
+	a.OneTask = a.OneTask && s.Stats.TasksCreated == a.Images
 	var firstTask, lastCreated, lastDone time.Time
 	for _, t := range s.tasks {
 		if t.CreatedAt.Before(time.Unix(0, first)) || t.CompletedAt.IsZero() {
@@ -96,17 +110,20 @@ func (s *sharedScenario) account(m *meta) sharedAccount {
 			lastDone = t.CompletedAt
 		}
 	}
-	a.askedWallSec, a.askedBound = a.wallSec, a.lowerBound
+	a.AskedWallSec, a.AskedBoundSec = a.WallSec, a.BoundSec
 	if !firstTask.IsZero() {
-		a.createSpan, a.apiSpan = lastCreated.Sub(firstTask).Seconds(), lastDone.Sub(firstTask).Seconds()
-		a.startupSec = firstTask.Sub(time.Unix(0, first)).Seconds()
-		a.askedWallSec = float64(last)/1e9 - float64(firstTask.UnixNano())/1e9
-		a.askedBound = lb(a.images)
+		a.CreateSpanSec, a.APISpanSec = lastCreated.Sub(firstTask).Seconds(), lastDone.Sub(firstTask).Seconds()
+		a.StartupSec = firstTask.Sub(time.Unix(0, first)).Seconds()
+		a.AskedWallSec = float64(last)/1e9 - float64(firstTask.UnixNano())/1e9
+		a.AskedBoundSec = lb(a.Images)
 		for _, r := range s.Runs {
 			if asked, ok := s.firstTask(r); ok {
-				a.askedBound = max(a.askedBound, asked.Sub(firstTask).Seconds()+lb(s.N))
+				a.AskedBoundSec = max(a.AskedBoundSec, asked.Sub(firstTask).Seconds()+lb(s.N))
 			}
 		}
+	}
+	if a.AskedBoundSec > 0 {
+		a.AskedRatio = Ratio(a.AskedWallSec / a.AskedBoundSec)
 	}
 	return a
 }
@@ -196,140 +213,125 @@ func groupTrials(scenarios []*sharedScenario) []trialGroup {
 	return groups
 }
 
-// writeSharedTargets writes the target rows of the shared-account scenarios. A count target must hold
-// in every trial; the wall-time target is judged on the median trial, and every trial's ratio is shown.
-func writeSharedTargets(b *strings.Builder, m *meta, scenarios []*sharedScenario) {
-	if len(scenarios) == 0 {
-		return
-	}
-	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	type target struct {
-		name    string
-		measure func(s *sharedScenario, a sharedAccount) (string, bool)
-	}
-	targets := []target{
-		{"Shared account: every run succeeds (exit 0, no failed resource)", func(s *sharedScenario, a sharedAccount) (string, bool) {
-			var codes []string
-			for _, r := range s.Runs {
-				codes = append(codes, fmt.Sprint(r.ExitCode))
-			}
-			return fmt.Sprintf("exit %s, %d failed resources", strings.Join(codes, "/"), a.failed), a.runsOK
-		}},
-		{"Shared account: exactly one created task per image", func(s *sharedScenario, a sharedAccount) (string, bool) {
-			return fmt.Sprintf("%d tasks for %d images", s.Stats.TasksCreated, a.images), a.oneTask
-		}},
-		{"Shared account: at most 0.5 refused generate requests per image over the account", func(s *sharedScenario, a sharedAccount) (string, bool) {
-			v := float64(s.Stats.RateLimited) / float64(max(a.images, 1))
-			return fmt.Sprintf("%.2f (%d 429s)", v, s.Stats.RateLimited), a.images > 0 && v <= 0.5
-		}},
-		{"Shared account: at most 8 status queries per image", func(s *sharedScenario, a sharedAccount) (string, bool) {
-			v := float64(s.Stats.StatusQueries) / float64(max(a.images, 1))
-			return fmt.Sprintf("%.2f", v), a.images > 0 && v <= 8
-		}},
-	}
-	groups := groupTrials(scenarios)
-	accounts := map[*sharedScenario]sharedAccount{}
-	for _, sc := range scenarios {
-		accounts[sc] = sc.account(m)
-	}
-	for _, t := range targets {
-		var parts []string
-		okAll := true
-		for _, g := range groups {
-			var texts []string
-			for _, s := range g.trials {
-				text, ok := t.measure(s, accounts[s])
-				texts = append(texts, text)
-				okAll = okAll && ok
-			}
-			parts = append(parts, g.label+": "+strings.Join(texts, " / "))
-		}
-		p("| %s | %s | %s |\n", t.name, strings.Join(parts, "; "), passFail(okAll))
-	}
-
-	var parts []string
-	okAll := true
-	for _, g := range groups {
-		type trial struct {
-			a     sharedAccount
-			ratio float64
-		}
-		var trials []trial
-		for _, s := range g.trials {
-			a := accounts[s]
-			ratio := math.Inf(1)
-			if a.askedBound > 0 {
-				ratio = a.askedWallSec / a.askedBound
-			}
-			trials = append(trials, trial{a, ratio})
-		}
-		ratios := make([]string, len(trials))
-		for i, tr := range trials {
-			ratios[i] = fmt.Sprintf("%.2f×", tr.ratio)
-		}
-		slices.SortStableFunc(trials, func(x, y trial) int { return cmp.Compare(x.ratio, y.ratio) })
-		med := trials[(len(trials)-1)/2] // the lower middle of an even count: report it as it is
-		a := med.a
-		text := fmt.Sprintf("%.1f s vs %.1f s: **%.2f×** (start-up before the first request %.1f s; from the first "+
-			"apply's start %.1f s vs %.1f s, %.2f×)", a.askedWallSec, a.askedBound, med.ratio, a.startupSec, a.wallSec,
-			a.lowerBound, a.wallSec/a.lowerBound)
-		if len(trials) > 1 {
-			text = fmt.Sprintf("median of %d trials %s; trials in order: %s", len(trials), text, strings.Join(ratios, ", "))
-		}
-		parts = append(parts, g.label+": "+text)
-		okAll = okAll && med.ratio <= 1.2
-	}
-	p("| Shared account: account wall time within 1.2× of the lower bound its limit allows, counted from the account's "+
-		"first request (Terraform's start-up before it, measured in the run, is the floor below the target) | %s | %s |\n",
-		strings.Join(parts, "; "), passFail(okAll))
+// SharedGroup is one shared-account scenario over its trials, for a target row. Trials name the
+// scenarios of the shared section, whose Account holds their figures.
+type SharedGroup struct {
+	Label  string   `json:"label"`
+	Trials []string `json:"trials"`
+	// Median is the median trial by AskedRatio (the lower middle of an even count), which the
+	// wall-time target judges.
+	Median string `json:"median"`
 }
 
-// writeShared writes the section of the shared-account scenarios.
-func writeShared(b *strings.Builder, m *meta, scenarios []*sharedScenario) {
+// sharedTargets judges the shared-account scenarios. A count target must hold in every trial; the
+// wall-time target is judged on the median trial, and every trial's ratio is shown.
+func sharedTargets(m *meta, scenarios []*sharedScenario) []Target {
 	if len(scenarios) == 0 {
-		return
+		return nil
 	}
-	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("## Shared account: several runs, one key\n\n")
-	p("Each run is a `terraform apply` of `bench/provider/main.tf` in its own working directory (its own provider "+
-		"process), `-parallelism=%d`, all with the same key against one kie-mock with KIE's limits (20 creates per %.3g s, "+
-		"Retry-After in steps of %s). No run knows of the others: the provider's create rate backs off when KIE refuses a "+
-		"request and recovers as requests are accepted. Each run's prompts carry a `[mock:tag=…]` marker, so the mock "+
-		"counts each run's requests apart (`GET /_mock/tag-stats`).\n\n", scenarios[0].Parallelism, m.WindowMs/1000, m.RetryAfterUnit)
+	type trial struct {
+		id string
+		a  Account
+	}
+	var groups []SharedGroup
+	var all []Account
+	medians := true
+	for _, g := range groupTrials(scenarios) {
+		sg := SharedGroup{Label: g.label}
+		var trials []trial
+		for _, s := range g.trials {
+			a := s.account(m)
+			sg.Trials = append(sg.Trials, s.ID)
+			trials = append(trials, trial{s.ID, a})
+			all = append(all, a)
+		}
+		slices.SortStableFunc(trials, func(x, y trial) int { return cmp.Compare(x.a.AskedRatio, y.a.AskedRatio) })
+		med := trials[(len(trials)-1)/2]
+		sg.Median = med.id
+		medians = medians && med.a.AskedRatio <= 1.2
+		groups = append(groups, sg)
+	}
+	every := func(ok func(a Account) bool) bool {
+		for _, a := range all {
+			if !ok(a) {
+				return false
+			}
+		}
+		return true
+	}
+	return []Target{
+		{Kind: "shared-runs", Name: "Shared account: every run succeeds (exit 0, no failed resource)", Shared: groups,
+			Pass: every(func(a Account) bool { return a.RunsOK })},
+		{Kind: "shared-tasks", Name: "Shared account: exactly one created task per image", Shared: groups,
+			Pass: every(func(a Account) bool { return a.OneTask })},
+		{Kind: "shared-refused", Name: "Shared account: at most 0.5 refused generate requests per image over the account",
+			Shared: groups, Pass: every(func(a Account) bool { return a.Images > 0 && a.RefusedPerImage() <= 0.5 })},
+		{Kind: "shared-queries", Name: "Shared account: at most 8 status queries per image", Shared: groups,
+			Pass: every(func(a Account) bool { return a.Images > 0 && a.QueriesPerImage() <= 8 })},
+		{Kind: "shared-wall", Name: "Shared account: account wall time within 1.2× of the lower bound its limit allows, " +
+			"counted from the account's first request (Terraform's start-up before it, measured in the run, is the floor " +
+			"below the target)", Shared: groups, Pass: medians},
+	}
+}
+
+func (a Account) RefusedPerImage() float64 { return float64(a.RateLimited) / float64(max(a.Images, 1)) }
+func (a Account) QueriesPerImage() float64 {
+	return float64(a.StatusQueries) / float64(max(a.Images, 1))
+}
+
+// SharedSection is the shared-account section: a table per scenario and trial.
+type SharedSection struct {
+	Parallelism    int              `json:"parallelism"`
+	WindowSec      float64          `json:"windowSec"`
+	RetryAfterUnit string           `json:"retryAfterUnit"`
+	Scenarios      []SharedScenario `json:"scenarios"`
+}
+
+type SharedScenario struct {
+	ID      string      `json:"id"`
+	Title   string      `json:"title"`
+	Runs    []SharedRow `json:"runs"`
+	Account Account     `json:"account"`
+	// CreateFloorSec is (b − 1)·W: the least time the create limit allows for the account's images.
+	CreateFloorSec float64 `json:"createFloorSec"`
+}
+
+// SharedRow is one run of a shared scenario, as its prompt tag counted it.
+type SharedRow struct {
+	Tag        string   `json:"tag"`
+	N          int      `json:"n"`
+	StartSec   float64  `json:"startSec"` // after the scenario's first start
+	WallSec    float64  `json:"wallSec"`
+	BoundRatio Ratio    `json:"boundRatio"` // wall over the account's bound
+	Tags       tagStats `json:"stats"`
+	Failed     int      `json:"failedResources"`
+	ExitCode   int      `json:"exitCode"`
+}
+
+func sharedSection(m *meta, scenarios []*sharedScenario) *SharedSection {
+	if len(scenarios) == 0 {
+		return nil
+	}
+	sec := &SharedSection{Parallelism: scenarios[0].Parallelism, WindowSec: m.WindowMs / 1000, RetryAfterUnit: m.RetryAfterUnit}
 	for _, s := range scenarios {
 		a := s.account(m)
 		first := s.Runs[0].StartNs
 		for _, r := range s.Runs {
 			first = min(first, r.StartNs)
 		}
-		p("### %s\n\n", s.describe())
-		p("| Run | Start (s) | Wall (s) | Wall / account bound | Created tasks / image | Refused (429) / image | Status queries / image | Failed resources | Exit |\n")
-		p("|---|---|---|---|---|---|---|---|---|\n")
-		for i, r := range s.Runs {
-			ts := s.Tags[r.Tag]
+		out := SharedScenario{ID: s.ID, Title: s.describe(), Account: a}
+		for _, r := range s.Runs {
 			wall := float64(r.EndNs-r.StartNs) / 1e9
-			p("| run %d | %.1f | %.1f | %.2f× | %s | %s | %s | %d | %d |\n", i+1, float64(r.StartNs-first)/1e9, wall,
-				wall/a.lowerBound, perImage(ts.TasksCreated, s.N), perImage(ts.RateLimited, s.N), perImage(ts.StatusQueries, s.N),
-				r.failed(s.N), r.ExitCode)
+			out.Runs = append(out.Runs, SharedRow{Tag: r.Tag, N: s.N, StartSec: float64(r.StartNs-first) / 1e9, WallSec: wall,
+				BoundRatio: Ratio(wall / a.BoundSec), Tags: s.Tags[r.Tag], Failed: r.failed(s.N), ExitCode: r.ExitCode})
 		}
-		p("| **account** (%d images) | 0.0 | %.1f | **%.2f×** (bound %.1f s) | %s | %s | %s | %d | |\n\n", a.images, a.wallSec,
-			a.wallSec/a.lowerBound, a.lowerBound, perImage(s.Stats.TasksCreated, a.images), perImage(s.Stats.RateLimited, a.images),
-			perImage(s.Stats.StatusQueries, a.images), a.failed)
-		if a.createSpan > 0 {
-			batches := (a.images + m.CreateLim - 1) / max(m.CreateLim, 1)
-			p("As the mock saw it: the account's tasks were created over %.1f s (its limit allows no less than "+
-				"(b − 1)·W = %.1f s for %d images) and the last one finished %.1f s after the first was created.\n\n",
-				a.createSpan, float64(batches-1)*m.WindowMs/1000, a.images, a.apiSpan)
+		if a.CreateSpanSec > 0 {
+			batches := (a.Images + m.CreateLim - 1) / max(m.CreateLim, 1)
+			out.CreateFloorSec = float64(batches-1) * m.WindowMs / 1000
 		}
+		sec.Scenarios = append(sec.Scenarios, out)
 	}
-	p("Account bound: LB(N) above for all the account's images together, or, when a run started later, its start " +
-		"plus LB of its own images, whichever is later. Wall: each apply's own start to end; the account's, the first " +
-		"start to the last end. Refused: the mock's 429s, all of them (including the first window's). Failed resources: " +
-		"images without a file after the apply.\n\n")
-	p("The target counts the account's time from its first created task: before it, every run's Terraform refreshes " +
-		"and plans its 100 new resources, all runs at once on this machine's CPUs, nearly all of it Terraform's own work " +
-		"(a run alone needs about a second; three together, two to three). The bound is then taken from each run's own " +
-		"first task. Both ratios are in the target row.\n\n")
+	return sec
 }
 
 // sharedOrWarn reads the shared scenarios; a broken file is reported but does not stop the report.

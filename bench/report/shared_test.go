@@ -29,29 +29,27 @@ func TestSharedAccountBound(t *testing.T) {
 	m := &meta{CreateLim: 20, WindowMs: 1000, LatencyMs: 1000, JitterMs: 2000}
 	// Three runs of 100 together: 300 images, 15 batches.
 	a := sharedFixture(false, 100, 100, 10, 500).account(m)
-	if want := 14 + 1 + 2*20.0/21; math.Abs(a.lowerBound-want) > 1e-9 || a.wallSec != 15 || !a.runsOK || !a.oneTask {
+	if want := 14 + 1 + 2*20.0/21; math.Abs(a.BoundSec-want) > 1e-9 || a.WallSec != 15 || !a.RunsOK || !a.OneTask {
 		t.Errorf("together: %+v, want bound %v", a, want)
 	}
 	// A second run that starts 2 s in: 200 images together allow 9 windows, but it cannot end before
 	// 2 s + LB(100) = 2 + 4 + 2.9; the later of the two counts.
 	a = sharedFixture(true, 100, 100, 10, 500).account(m)
-	if want := 9 + 1 + 2*20.0/21; math.Abs(a.lowerBound-want) > 1e-9 || a.wallSec != 13 {
+	if want := 9 + 1 + 2*20.0/21; math.Abs(a.BoundSec-want) > 1e-9 || a.WallSec != 13 {
 		t.Errorf("join: %+v, want bound %v", a, want)
 	}
 	late := sharedFixture(true, 100, 100, 10, 500)
 	late.Runs[1].StartNs += 6e9
 	late.Runs[1].EndNs += 6e9
-	if a := late.account(m); math.Abs(a.lowerBound-(8+4+1+2*20.0/21)) > 1e-9 {
-		t.Errorf("late join: bound %v", a.lowerBound)
+	if a := late.account(m); math.Abs(a.BoundSec-(8+4+1+2*20.0/21)) > 1e-9 {
+		t.Errorf("late join: bound %v", a.BoundSec)
 	}
 }
 
 func TestSharedTargets(t *testing.T) {
 	m := &meta{CreateLim: 20, WindowMs: 1000, LatencyMs: 1000, JitterMs: 2000, RetryAfterUnit: "100ms"}
 	rows := func(s ...*sharedScenario) string {
-		var b strings.Builder
-		writeSharedTargets(&b, m, s)
-		return b.String()
+		return renderBlock(t, "targets", &Report{Targets: sharedTargets(m, s), Shared: sharedSection(m, s)})
 	}
 	got := rows(sharedFixture(false, 100, 100, 50, 800), sharedFixture(true, 100, 100, 50, 800))
 	if strings.Count(got, "**PASS**") != 5 || strings.Contains(got, "**FAIL**") {
@@ -79,9 +77,7 @@ func TestSharedTargets(t *testing.T) {
 	if got := rows(slow); !strings.Contains(got, "3 together: 20.0 s vs 16.9 s: **1.18×** (") || !strings.HasSuffix(strings.TrimSpace(got), "**PASS** |") {
 		t.Errorf("1.18x should pass:\n%s", got)
 	}
-	var b strings.Builder
-	writeShared(&b, m, []*sharedScenario{sharedFixture(true, 100, 100, 10, 500)})
-	if out := b.String(); !strings.Contains(out, "| **account** (200 images) | 0.0 | 13.0 |") || !strings.Contains(out, "second joining") {
+	if out := renderBlock(t, "shared", &Report{Shared: sharedSection(m, []*sharedScenario{sharedFixture(true, 100, 100, 10, 500)})}); !strings.Contains(out, "| **account** (200 images) | 0.0 | 13.0 |") || !strings.Contains(out, "second joining") {
 		t.Errorf("section:\n%s", out)
 	}
 }
@@ -97,13 +93,12 @@ func TestSharedSpans(t *testing.T) {
 		{CreatedAt: start.Add(16 * time.Second), CompletedAt: start.Add(19 * time.Second)},
 		{CreatedAt: start.Add(10 * time.Second), CompletedAt: start.Add(12 * time.Second)},
 	}
-	if a := s.account(m); a.createSpan != 14 || a.apiSpan != 17 {
-		t.Errorf("spans %v and %v, want 14 and 17", a.createSpan, a.apiSpan)
+	if a := s.account(m); a.CreateSpanSec != 14 || a.APISpanSec != 17 {
+		t.Errorf("spans %v and %v, want 14 and 17", a.CreateSpanSec, a.APISpanSec)
 	}
-	var b strings.Builder
-	writeShared(&b, m, []*sharedScenario{s})
-	if !strings.Contains(b.String(), "created over 14.0 s (its limit allows no less than (b − 1)·W = 14.0 s for 300 images)") {
-		t.Errorf("section:\n%s", b.String())
+	if out := renderBlock(t, "shared", &Report{Shared: sharedSection(m, []*sharedScenario{s})}); !strings.Contains(out,
+		"created over 14.0 s (its limit allows no less than (b − 1)·W = 14.0 s for 300 images)") {
+		t.Errorf("section:\n%s", out)
 	}
 }
 
@@ -136,13 +131,11 @@ func TestSharedFromFirstRequest(t *testing.T) {
 	a := s.account(m)
 	// Run b asked first at 8 s, 6.5 s after the account's first task: 6.5 + LB(100) = 6.5 + 4 + 1 + 1.905,
 	// later than LB(200) = 9 + 1 + 1.905.
-	if a.startupSec != 1.5 || a.askedWallSec != 11.5 || math.Abs(a.askedBound-(6.5+4+1+2*20.0/21)) > 1e-9 {
+	if a.StartupSec != 1.5 || a.AskedWallSec != 11.5 || math.Abs(a.AskedBoundSec-(6.5+4+1+2*20.0/21)) > 1e-9 {
 		t.Errorf("%+v", a)
 	}
 	rows := func() string {
-		var b strings.Builder
-		writeSharedTargets(&b, m, []*sharedScenario{s})
-		return b.String()
+		return renderBlock(t, "targets", &Report{Targets: sharedTargets(m, []*sharedScenario{s}), Shared: sharedSection(m, []*sharedScenario{s})})
 	}
 	if got := rows(); !strings.Contains(got, "second joins: 11.5 s vs 13.4 s: **0.86×** (start-up before the first request 1.5 s; "+
 		"from the first apply's start 13.0 s vs 11.9 s, 1.09×) | **PASS** |") {
@@ -168,9 +161,7 @@ func TestSharedTrials(t *testing.T) {
 		return s
 	}
 	rows := func(s ...*sharedScenario) string {
-		var b strings.Builder
-		writeSharedTargets(&b, m, s)
-		return b.String()
+		return renderBlock(t, "targets", &Report{Targets: sharedTargets(m, s), Shared: sharedSection(m, s)})
 	}
 	// Bound 16.9 s: 19.1 s is 1.13x, 21.1 s 1.25x, 19.8 s 1.17x.
 	got := rows(trial(1, 19.1, 0), trial(2, 21.1, 0), trial(3, 19.8, 0))
@@ -188,10 +179,9 @@ func TestSharedTrials(t *testing.T) {
 			t.Errorf("want FAIL: %s", line)
 		}
 	}
-	var b strings.Builder
-	writeShared(&b, m, []*sharedScenario{trial(2, 19, 0)})
-	if !strings.Contains(b.String(), "### 3 runs of 100 images started together, trial 2") {
-		t.Errorf("section:\n%s", b.String())
+	if out := renderBlock(t, "shared", &Report{Shared: sharedSection(m, []*sharedScenario{trial(2, 19, 0)})}); !strings.Contains(out,
+		"### 3 runs of 100 images started together, trial 2") {
+		t.Errorf("section:\n%s", out)
 	}
 	if trialBase("shared-3-t12") != "shared-3" || trialBase("shared-3") != "shared-3" || trialBase("x-t") != "x-t" {
 		t.Error("trialBase")
