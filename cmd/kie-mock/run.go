@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		timeFormat  = fs.String("time-format", "", "pin createTime/completeTime format: rfc3339, epoch-ms or datetime (default: rotate per task)")
 		credits     = fs.Float64("credits", kiemock.DefaultCredits, "starting credit balance")
 		http200     = fs.Bool("errors-as-http200", false, "send API errors as HTTP 200 with the code only in the body")
+		nullQueries = fs.Int("record-info-null", 0, "a new Market task answers 422 \"recordInfo is null\" to its first N recordInfo queries")
+		messageKey  = fs.String("message-key", "msg", "text field of Market answers: msg, message or rotate (KIE's pages show both)")
 		publicURL   = fs.String("public-url", "", "base URL used in links (default: the request's host)")
 		urlFile     = fs.String("url-file", "", "write the base URL to this file once listening (removed on exit)")
 		allowRemote = fs.Bool("allow-remote", false, "allow binding a non-loopback address")
@@ -63,6 +65,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return fmt.Errorf("-time-format %q: want rfc3339, epoch-ms or datetime", *timeFormat)
 	}
+	if *nullQueries < 0 {
+		return fmt.Errorf("-record-info-null %d: want 0 or more", *nullQueries)
+	}
+	msgKey := *messageKey
+	switch msgKey {
+	case "msg":
+		msgKey = kiemock.MessageKeyMsg
+	case kiemock.MessageKeyMessage, kiemock.MessageKeyRotate:
+	default:
+		return fmt.Errorf("-message-key %q: want msg, message or rotate", *messageKey)
+	}
 	if *scale <= 0 || *scale > 4 {
 		return fmt.Errorf("-image-scale %v: want 0 < scale <= 4", *scale)
 	}
@@ -75,7 +88,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		CreateLimit: *createLimit, CreateWindow: *window, RetryAfterUnit: *raUnit, CallbackSecret: *secret, CallbackRetries: *retries,
 		LinkTTL: *linkTTL, ImageScale: *scale, ImageMinBytes: *padMin, ImageMaxBytes: *padMax,
 		TimeFormat: *timeFormat, Credits: *credits,
-		ErrorsAsHTTP200: *http200, PublicURL: *publicURL,
+		ErrorsAsHTTP200: *http200, PublicURL: *publicURL, RecordInfoNullQueries: *nullQueries, MessageKey: msgKey,
 	}
 	if *verbose {
 		logger := log.New(stdout, "", log.LstdFlags|log.Lmicroseconds)

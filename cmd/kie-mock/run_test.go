@@ -212,3 +212,39 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Fatalf("content %q, %d entries", b, len(entries))
 	}
 }
+
+func TestRunMarketFlags(t *testing.T) {
+	base, _, stop := startRun(t, "-latency", "0s", "-image-scale", "0.05", "-record-info-null", "2", "-message-key", "message")
+	defer stop()
+	code, m := request(t, http.MethodPost, base+"/api/v1/jobs/createTask", "mock-key",
+		`{"model":"google/nano-banana","input":{"prompt":"cli market"}}`)
+	id, _ := m["data"].(map[string]any)["taskId"].(string)
+	if code != 200 || id == "" || m["message"] != "success" || m["msg"] != nil {
+		t.Fatalf("createTask: %d %v", code, m)
+	}
+	for range 2 {
+		code, m := request(t, http.MethodGet, base+"/api/v1/jobs/recordInfo?taskId="+id, "mock-key", "")
+		if code != 422 || m["message"] != "recordInfo is null" {
+			t.Fatalf("fresh task: %d %v", code, m)
+		}
+	}
+	code, m = request(t, http.MethodGet, base+"/api/v1/jobs/recordInfo?taskId="+id, "mock-key", "")
+	if code != 200 || m["data"].(map[string]any)["state"] != "success" {
+		t.Fatalf("third query: %d %v", code, m)
+	}
+	code, m = request(t, http.MethodGet, base+"/_mock/stats", "", "")
+	if code != 200 || m["marketTasksCreated"] != float64(1) || m["marketStatusQueries"] != float64(3) {
+		t.Fatalf("stats: %d %v", code, m)
+	}
+	for name, args := range map[string][]string{
+		"bad message key":       {"-addr", "127.0.0.1:0", "-message-key", "text"},
+		"negative null queries": {"-addr", "127.0.0.1:0", "-record-info-null", "-1"},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out bytes.Buffer
+		if err := run(ctx, args, &out); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
