@@ -1,6 +1,7 @@
 // Package kiemock is a stateful, in-memory emulation of KIE's Flux Kontext
-// image API, for acceptance tests, demos, benchmarks and pipelines that must
-// not spend real credits. It is written from KIE's documentation, not from
+// image API and of its Market API (KIE's current image models), for
+// acceptance tests, demos, benchmarks and pipelines that must not spend real
+// credits. It is written from KIE's documentation, not from
 // this repository's client, so a misunderstanding in the client is not
 // mirrored here. It only ever talks to loopback addresses.
 //
@@ -46,8 +47,10 @@
 //     milliseconds (a JSON number) and "2006-01-02 15:04:05" (UTC), unless
 //     Options.TimeFormat pins one.
 //   - GET /api/v1/chat/credit — data is the balance (a number).
+//   - POST /api/v1/jobs/createTask and GET /api/v1/jobs/recordInfo — the
+//     Market API, see below.
 //   - POST /api/v1/common/download-url {"url": "..."} — data is a fresh
-//     working link for a result, origin or uploaded file this mock produced
+//     working link for a result (Flux or Market), origin or uploaded file this mock produced
 //     (even an expired one); other URLs answer 422.
 //   - POST /api/file-stream-upload (multipart: file, uploadPath, fileName),
 //     /api/file-base64-upload (JSON base64Data — plain base64 or a data: URL —
@@ -58,6 +61,59 @@
 //     A missing file or uploadPath, bad base64 or a file over
 //     Options.MaxUploadBytes (100 MiB) is 400; the same path and name
 //     overwrites.
+//
+// # Market API
+//
+//   - POST /api/v1/jobs/createTask {"model": "...", "callBackUrl": "...",
+//     "input": {...}} — answer data.taskId (32 hex digits). An absent or
+//     unknown model answers 422 naming model; a missing input, 422 naming
+//     input; the input is checked against the model's documented fields
+//     (required fields, enums, prompt length, image URL field and count,
+//     types), answering 422 with msg "input.<field> ...". Unknown fields are
+//     kept. Defaults KIE documents are applied to the effective input
+//     (MarketTask, /_mock/market-tasks); param keeps the body as sent.
+//   - GET /api/v1/jobs/recordInfo?taskId=ID — missing taskId is 400; an
+//     unknown one 422 {"code":422,"msg":"recordInfo is null","data":null}.
+//     data holds taskId, model, state (waiting for the first fifth of the
+//     task's latency, queuing for the second, then generating, then success
+//     or fail), param (the create body, compacted, as a JSON string),
+//     resultJson (the JSON string {"resultUrls":[...]} on success, "" else),
+//     failCode and failMsg ("" on success), costTime (ms), createTime,
+//     updateTime and completeTime (Unix ms; completeTime null while
+//     running) and creditsConsumed (the cost on success, else 0).
+//
+// Models (MarketModels): google/nano-banana, google/nano-banana-edit
+// (image_urls 1-10), nano-banana-pro (image_input 0-8), nano-banana-2
+// (image_input 0-14), seedream/4.5-text-to-image, seedream/4.5-edit
+// (image_urls 1-14), bytedance/seedream-v4-text-to-image,
+// bytedance/seedream-v4-edit (image_urls 1-10; both max_images 1-6 results),
+// flux-2/pro-text-to-image, flux-2/pro-image-to-image (input_urls 1-8),
+// gpt-image/1.5-text-to-image, gpt-image/1.5-image-to-image (input_urls
+// 1-16), google/imagen4-fast (seed an integer), google/imagen4 (seed a
+// string) and qwen/image-edit (image_url; num_images "1"-"4" results).
+// Sizes follow aspect_ratio or the named image_size at about one megapixel
+// for 1K, four for 2K (and seedream 4.5's basic), sixteen for 4K (high);
+// GPT Image uses 1024x1024, 1024x1536 and 1536x1024; all times ImageScale.
+// output_format picks png or jpeg where a model has one. Results are served
+// at /files/<taskId>-<n>.<png|jpg> (n from 1) with the Flux results' links,
+// expiry, captions (model, size and prompt) and padding; an edit model's
+// result is its input images (tiled when several, fetched as inputImage
+// is) scaled and tinted, and an input that cannot be read ends the task
+// with failCode "400". Each result image costs the model's price (4 credits
+// for nano-banana, 18 for nano-banana-pro, 24 at 4K, 5 for seedream v4, ...)
+// from the one balance Flux uses; failed tasks are refunded.
+//
+// Market answers honour ErrorsAsHTTP200. Options.MessageKey "message"
+// names their text field "message" instead of "msg", "rotate" alternates,
+// since KIE's pages disagree. Options.RecordInfoNullQueries makes a new
+// task answer 422 "recordInfo is null" to its first N queries, as
+// integrators report KIE does. When a task ends and it has a callBackUrl,
+// the mock POSTs {"code":200,"msg":"Playground task completed successfully.",
+// "data":{taskId, model, state, param, resultJson, costTime (seconds),
+// completeTime, createTime, updateTime, creditsConsumed}} — on failure code
+// 501, msg "Playground task failed.", failCode and failMsg, no resultJson
+// and creditsConsumed 0 — signed, retried and loopback-only like Flux
+// callbacks.
 //
 // # Files (the "CDN")
 //
@@ -111,6 +167,14 @@
 //	                        generate request's Authorization header (test that clients redact it)
 //	[mock:tag=NAME]         count the request and its task under NAME as well (see Tags)
 //
+// On the Market API: [mock:generate-fail] and [mock:internal-error] end the
+// task state "fail" with failCode "500"; [mock:flagged] ends it with failCode
+// "422" and KIE's "Invalid prompt: prompt contains prohibited content";
+// [mock:create-fail] makes createTask answer 501 (no task, nothing charged);
+// [mock:sub-key-limit], [mock:maintenance] and [mock:feature-disabled] make
+// it answer 433, 455 and 505. [mock:latency=], [mock:callback-twice],
+// [mock:echo-auth-fail] and [mock:tag=] work as on Flux.
+//
 // # Rate limit
 //
 // With Options.CreateLimit > 0, a generate POST beyond CreateLimit accepted
@@ -119,14 +183,21 @@
 // (Options.RetryAfterUnit sets a finer unit, such as 0.1 s for a window
 // scaled down tenfold); it creates nothing and is counted in
 // Stats.RateLimited. The limit is per account: every client with the key
-// shares it.
+// shares it, and Flux generate and Market createTask count against the same
+// window (a Market 429 is also counted in Stats.MarketRateLimited).
+//
+// # Counting tasks
+//
+// Stats.TasksCreated and StatusQueries count both APIs; MarketTasksCreated,
+// MarketStatusQueries and MarketCreateRequests are the Market's share, so
+// Flux's is the difference (GenerateRequests counts Flux generate POSTs).
 //
 // # Tags
 //
-// A prompt containing [mock:tag=NAME] counts its generate requests, tasks,
-// 429s and the status queries of its tasks under NAME as well
-// (TagStats, GET /_mock/tag-stats), so that several clients sharing one key
-// can be told apart.
+// A prompt containing [mock:tag=NAME] counts its generate and createTask
+// requests, tasks, 429s and the status queries of its tasks under NAME as
+// well (TagStats, GET /_mock/tag-stats), so that several clients sharing one
+// key can be told apart.
 //
 // # Faults
 //
@@ -135,10 +206,13 @@
 // taskId or the task whose file is requested — is applied Times times
 // (0 = once, -1 = until ClearFaults) and counted in Stats.FaultsInjected.
 // Faults act before authentication, like a proxy or CDN in front of the API.
+// Endpoints: generate, record-info, create-task, market-record-info, credit,
+// download-url, file, upload.
 // Kinds: status, body-code, html (403 looks like Cloudflare's error 1010,
 // others like an nginx error page), empty, malformed-json, slow (wait Delay,
 // then answer normally; gives up when the client or server goes away),
-// drop (close the connection unanswered), drop-after-create (generate runs
+// drop (close the connection unanswered), record-info-null (KIE's 422
+// "recordInfo is null"), drop-after-create (generate or createTask runs
 // normally — the task exists and is paid — then the connection is closed
 // unanswered), oversized (a valid JSON body over 10 MiB), expired-link (404
 // as an expired link), truncated-image (the normal answer with its full
@@ -167,4 +241,6 @@
 //	POST   /_mock/credits        set the balance: {"credits": n}
 //	GET    /_mock/tasks          every task (TaskSnapshot) in creation order
 //	GET    /_mock/tasks/<id>     one task
+//	GET    /_mock/market-tasks   every Market task (MarketTaskSnapshot) in creation order
+//	GET    /_mock/market-tasks/<id>  one Market task
 package kiemock
