@@ -1,5 +1,5 @@
-// Command chart draws line charts of benchmark CSV samples as a PNG, with the standard library only:
-// axes, ticks, lines, a legend and a tiny built-in bitmap font, all drawn by hand.
+// Command chart draws line charts of benchmark CSV samples as a PNG: axes, ticks, lines and a
+// legend drawn by hand, text in the Go fonts (as kie-mock's captions).
 //
 //	chart -out inflight.png -title "Tasks in flight" -x t_sec -y in_flight \
 //	      "provider, parallelism 50=work/a.csv" "baseline=work/b.csv"
@@ -21,6 +21,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
 )
 
 type series struct {
@@ -74,7 +80,10 @@ func run() error {
 		s.label = label
 		all = append(all, s)
 	}
-	img := draw(all, *title, *xlabel, *ylabel, *width, *height)
+	img, err := draw(all, *title, *xlabel, *ylabel, *width, *height)
+	if err != nil {
+		return err
+	}
 	f, err := os.Create(*out)
 	if err != nil {
 		return err
@@ -130,7 +139,19 @@ func readSeries(path, xcol, ycol string) (series, error) {
 }
 
 // canvas is an RGBA image with the few drawing primitives the chart needs.
-type canvas struct{ *image.RGBA }
+type canvas struct {
+	*image.RGBA
+	label, title font.Face
+}
+
+// newFace makes a face of a Go font at px pixels (72 DPI: a point is a pixel).
+func newFace(ttf []byte, px float64) (font.Face, error) {
+	f, err := opentype.Parse(ttf)
+	if err != nil {
+		return nil, err
+	}
+	return opentype.NewFace(f, &opentype.FaceOptions{Size: px, DPI: 72, Hinting: font.HintingFull})
+}
 
 func (c canvas) fill(x0, y0, x1, y1 int, col color.RGBA) {
 	for y := max(y0, 0); y < min(y1, c.Bounds().Dy()); y++ {
@@ -162,28 +183,27 @@ func (c canvas) line(x0, y0, x1, y1, thick int, col color.RGBA) {
 	}
 }
 
-// text writes s with the built-in 5x7 font at scale px per font pixel; (x, y) is the top left.
-func (c canvas) text(x, y int, s string, scale int, col color.RGBA) {
-	for _, r := range strings.ToUpper(s) {
-		g, ok := glyphs[r]
-		if !ok {
-			g = glyphs['?']
-		}
-		for row, bits := range g {
-			for k, b := range bits {
-				if b == '#' {
-					c.fill(x+k*scale, y+row*scale, x+(k+1)*scale, y+(row+1)*scale, col)
-				}
-			}
-		}
-		x += 6 * scale
-	}
+// text writes s in face with the middle of its capitals at y; x is the left edge.
+func (c canvas) text(x, y int, s string, face font.Face, col color.RGBA) {
+	d := font.Drawer{Dst: c.RGBA, Src: image.NewUniform(col), Face: face,
+		Dot: fixed.Point26_6{X: fixed.I(x), Y: fixed.I(y) + face.Metrics().CapHeight/2}}
+	d.DrawString(s)
 }
 
-func textWidth(s string, scale int) int { return len([]rune(s))*6*scale - scale }
+func textWidth(s string, face font.Face) int { return font.MeasureString(face, s).Ceil() }
 
-func draw(all []series, title, xlabel, ylabel string, w, h int) *image.RGBA {
-	c := canvas{image.NewRGBA(image.Rect(0, 0, w, h))}
+func draw(all []series, title, xlabel, ylabel string, w, h int) (*image.RGBA, error) {
+	label, err := newFace(goregular.TTF, 15)
+	if err != nil {
+		return nil, err
+	}
+	defer label.Close()
+	heading, err := newFace(gobold.TTF, 22)
+	if err != nil {
+		return nil, err
+	}
+	defer heading.Close()
+	c := canvas{RGBA: image.NewRGBA(image.Rect(0, 0, w, h)), label: label, title: heading}
 	white := color.RGBA{0xff, 0xff, 0xff, 0xff}
 	black := color.RGBA{0x20, 0x20, 0x20, 0xff}
 	grid := color.RGBA{0xe4, 0xe4, 0xe4, 0xff}
@@ -213,22 +233,22 @@ func draw(all []series, title, xlabel, ylabel string, w, h int) *image.RGBA {
 		c.line(left, y, left+pw, y, 1, grid)
 		c.line(left-6, y, left, y, 1, black)
 		lab := formatTick(v)
-		c.text(left-10-textWidth(lab, 2), y-7, lab, 2, black)
+		c.text(left-10-textWidth(lab, label), y, lab, label, black)
 	}
 	for v := 0.0; v <= xmax+xstep/2; v += xstep {
 		x := px(v)
 		c.line(x, top, x, top+ph, 1, grid)
 		c.line(x, top+ph, x, top+ph+6, 1, black)
 		lab := formatTick(v)
-		c.text(x-textWidth(lab, 2)/2, top+ph+12, lab, 2, black)
+		c.text(x-textWidth(lab, label)/2, top+ph+19, lab, label, black)
 	}
 	// Axes.
 	c.line(left, top, left, top+ph, 2, black)
 	c.line(left, top+ph, left+pw, top+ph, 2, black)
 	// Labels and title.
-	c.text(left+(pw-textWidth(xlabel, 2))/2, h-28, xlabel, 2, black)
-	c.text(left-60, top-32, ylabel, 2, black)
-	c.text((w-textWidth(title, 3))/2, 12, title, 3, black)
+	c.text(left+(pw-textWidth(xlabel, label))/2, h-21, xlabel, label, black)
+	c.text(left-60, top-25, ylabel, label, black)
+	c.text((w-textWidth(title, heading))/2, 23, title, heading, black)
 
 	// Lines, clipped to the plot area by construction (values are within 0..max).
 	for i, s := range all {
@@ -241,7 +261,7 @@ func draw(all []series, title, xlabel, ylabel string, w, h int) *image.RGBA {
 	// Legend, top right inside the plot.
 	lw := 0
 	for _, s := range all {
-		lw = max(lw, textWidth(s.label, 2))
+		lw = max(lw, textWidth(s.label, label))
 	}
 	boxW, lineH := lw+60, 24
 	bx, by := left+pw-boxW-10, top+10
@@ -253,9 +273,9 @@ func draw(all []series, title, xlabel, ylabel string, w, h int) *image.RGBA {
 	for i, s := range all {
 		y := by + 8 + i*lineH
 		c.fill(bx+10, y+4, bx+40, y+10, palette[i%len(palette)])
-		c.text(bx+50, y, s.label, 2, black)
+		c.text(bx+50, y+7, s.label, label, black)
 	}
-	return c.RGBA
+	return c.RGBA, nil
 }
 
 // niceStep picks a tick step of 1, 2 or 5 times a power of ten giving about n ticks up to v.
