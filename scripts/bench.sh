@@ -90,7 +90,8 @@ image_pad=(-image-scale "$image_scale" -image-min-bytes "$image_min" -image-max-
 # secs BASE_MS prints BASE_MS/S in seconds.
 ms() { awk -v b="$1" -v s="$scale" 'BEGIN { v = int(b / s + 0.5); if (v < 1) v = 1; print v }'; }
 secs() { awk -v b="$1" -v s="$scale" 'BEGIN { printf "%.3f", b / 1000 / s }'; }
-# KIE's timing (shared/kie-api NOTES): generation 10-30 s, at most 20 new tasks per 10 s.
+# KIE's timing (README's Benchmark section; internal/kiemock/options.go): generation 10-30 s, at
+# most 20 new tasks per 10 s.
 latency_ms=$(ms 10000)
 jitter_ms=$(ms 20000)
 window_ms=$(ms 10000)
