@@ -8,7 +8,7 @@ const markerTagPrefix = "[mock:tag="
 
 // TagStats counts what the mock saw of the requests and tasks of one [mock:tag=NAME].
 type TagStats struct {
-	GenerateRequests int `json:"generateRequests"` // generate POSTs with a valid body and the tag
+	GenerateRequests int `json:"generateRequests"` // generate and createTask POSTs with a valid body and the tag
 	TasksCreated     int `json:"tasksCreated"`     // taskIds issued
 	RateLimited      int `json:"rateLimited"`      // 429s sent
 	StatusQueries    int `json:"statusQueries"`    // record-info requests for the tag's tasks
