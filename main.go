@@ -1,4 +1,4 @@
-// Command terraform-provider-kie serves the KIE Flux Kontext provider to Terraform and OpenTofu.
+// Command terraform-provider-kie serves the KIE provider to Terraform and OpenTofu.
 package main
 
 import (
@@ -20,7 +20,6 @@ func main() {
 	var debugMode bool
 	flag.BoolVar(&debugMode, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
-	provider.TuneProcess()
 
 	var opts []tf6server.ServeOpt
 	if debugMode {

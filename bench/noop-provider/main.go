@@ -32,7 +32,6 @@ func (instant) PlanResourceChange(_ context.Context, req *tfprotov6.PlanResource
 }
 
 func main() {
-	provider.TuneProcess() // the real provider's process settings, so only the three answers differ
 	server := provider.NewServer("noop", "none")
 	err := tf6server.Serve(provider.Address, func() tfprotov6.ProviderServer {
 		return instant{server()}

@@ -1,14 +1,13 @@
 package provider
 
 import (
-	"errors"
-	"fmt"
-	"strings"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/kie-community/terraform-provider-kie/internal/kie"
@@ -142,10 +141,9 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// wireToAttribute maps the API's camelCase field names, as they appear in its validation messages, to
-// the resource's attributes, so an API-side validation error points at the right line of configuration.
-// Longer names come first so that "promptUpsampling" is not taken for "prompt".
-var wireToAttribute = [][2]string{
+// fluxWireToAttribute maps the API's camelCase field names, as they appear in its validation messages,
+// to the resource's attributes. Longer names come first so that "promptUpsampling" is not taken for "prompt".
+var fluxWireToAttribute = [][2]string{
 	{"enableTranslation", "enable_translation"},
 	{"promptUpsampling", "prompt_upsampling"},
 	{"safetyTolerance", "safety_tolerance"},
@@ -159,38 +157,67 @@ var wireToAttribute = [][2]string{
 	{"model", "model"},
 }
 
-// addGenerateError explains a failed generation request. No task id exists at this point.
-func addGenerateError(diags *diag.Diagnostics, err error) {
-	var uncertain *kie.UncertainCreateError
-	switch {
-	case errors.Is(err, kie.ErrMissingAPIKey):
-		diags.AddError("Missing KIE API key",
-			"No API key is configured: set api_key in the kie provider block or the KIE_API_KEY environment variable. No task was created.")
-	case errors.As(err, &uncertain):
-		diags.AddError("Generation request outcome unknown", fmt.Sprintf("%s\n\n"+
-			"The provider does not retry such a request, so you are never charged twice. Check your KIE "+
-			"account's task history before applying again: the next apply starts a new generation.", err))
-	case errors.Is(err, errSpendLimit):
-		diags.AddError("Spend guard: max_new_images reached", err.Error())
-	case kie.IsUnauthorized(err):
-		diags.AddError("KIE rejected the API key", fmt.Sprintf("%s\nCheck api_key or KIE_API_KEY. No task was created.", err))
-	case kie.IsInsufficientCredits(err):
-		diags.AddError("Insufficient KIE credits", fmt.Sprintf("%s\nTop up the account and apply again. No task was created.", err))
-	case kie.IsValidation(err):
-		for _, pair := range wireToAttribute {
-			if wire, attr := pair[0], pair[1]; strings.Contains(err.Error(), wire) {
-				diags.AddAttributeError(path.Root(attr), "KIE rejected "+attr, fmt.Sprintf("%s: %s. No task was created.", attr, err))
-				return
+// resumeKey identifies the image a configuration asks for: every argument that shapes the image, and
+// triggers. A Create whose key matches an interrupted task's may finish that task instead of paying again.
+func (m *fluxImageModel) resumeKey() string {
+	type keyed struct {
+		Req        kie.GenerateRequest
+		InputImage string
+		Triggers   map[string]string
+	}
+	k := keyed{Req: m.generateRequest(), InputImage: m.InputImageSHA256.ValueString()}
+	k.Req.CallBackURL = "" // the callback does not shape the image
+	if !m.Triggers.IsNull() && !m.Triggers.IsUnknown() {
+		k.Triggers = map[string]string{}
+		for name, v := range m.Triggers.Elements() {
+			if s, ok := v.(types.String); ok {
+				k.Triggers[name] = s.ValueString()
 			}
 		}
-		diags.AddError("KIE rejected the generation request", fmt.Sprintf("%s. No task was created.", err))
-	case kie.IsRefusedForNow(err):
-		diags.AddError("KIE refused the generation request for now", fmt.Sprintf("%s\nKIE turned the request away "+
-			"before accepting it (rate limited or under maintenance) every time it was sent until the create timeout. "+
-			"No task was created and nothing was charged. Apply again later; if other runs share the KIE account, "+
-			"give this resource a longer create timeout (timeouts { create = ... }) or split the account between "+
-			"the runs (create_rate_limit, status_query_rate).", err))
-	default:
-		diags.AddError("Starting the generation failed", err.Error())
 	}
+	b, _ := json.Marshal(k) // maps marshal in sorted key order, so the key is stable
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// fluxImageSettled is the rule for a stored image that plans and refreshes leave as it is while its
+// arguments are unchanged: its task succeeded, it has no local input file to hash again, and its
+// local-file attributes are all recorded or all absent. The unchanged-image shortcut applies it too.
+func fluxImageSettled(status string, hasInputSHA, hasPath, hasSHA, hasSize bool) bool {
+	return status == kie.FlagSuccess.String() && !hasInputSHA && hasPath == hasSHA && hasPath == hasSize
+}
+
+func (m *fluxImageModel) settled() bool {
+	return fluxImageSettled(m.Status.ValueString(), !m.InputImageSHA256.IsNull(),
+		!m.OutputPath.IsNull(), !m.OutputSHA256.IsNull(), !m.OutputSize.IsNull())
+}
+
+// failed reports a task that ended without an image.
+func (m *fluxImageModel) failed() bool {
+	s := m.Status.ValueString()
+	return s == kie.FlagCreateFailed.String() || s == kie.FlagGenerateFailed.String()
+}
+
+// unfinished reports whether a stored object holds a task that was accepted but never became an image
+// in state: still generating, or finished at KIE with its download to output_path never completed (no
+// hash and no size; a file that went missing later keeps its size, and is restored in place).
+func (m *fluxImageModel) unfinished() bool {
+	if m.TaskID.IsNull() || m.TaskID.IsUnknown() || m.TaskID.ValueString() == "" {
+		return false
+	}
+	switch m.Status.ValueString() {
+	case kie.FlagGenerating.String():
+		return true
+	case kie.FlagSuccess.String():
+		return !m.OutputPath.IsNull() && m.OutputSHA256.IsNull() && m.OutputSize.IsNull()
+	}
+	return false
+}
+
+// noteUnfinished records the task of an unfinished object seen in state (Read, Delete).
+func (d *providerData) noteUnfinished(ctx context.Context, m *fluxImageModel) {
+	if d == nil || !m.unfinished() {
+		return
+	}
+	d.tasks.Record(ctx, m.resumeKey(), m.TaskID.ValueString())
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // What the provider spends per finished, unchanged image on each call Terraform makes while planning:
-// UpgradeResourceState, ValidateResourceConfig, ReadResource and PlanResourceChange. make bench
-// measures whole plans; these split the provider's share of them by call.
+// UpgradeResourceState, ValidateResourceConfig, ReadResource and PlanResourceChange, through the
+// unchanged-image shortcut and through the framework alone, side by side. make bench measures whole
+// plans; these split the provider's share of them by call.
 
 func benchFixture(b *testing.B) (*fastPathFixture, map[string]tftypes.Value) {
 	f := newFastPathFixture(b)
@@ -51,23 +52,36 @@ func BenchmarkPlanReadResource(b *testing.B) {
 	f, state := benchFixture(b)
 	req := &tfprotov6.ReadResourceRequest{TypeName: fluxImageTypeName, CurrentState: f.dv(f.object(state))}
 	ctx := context.Background()
-	for b.Loop() {
-		if _, err := f.fast.ReadResource(ctx, req); err != nil {
-			b.Fatal(err)
-		}
+	for name, server := range f.paths() {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := server.ReadResource(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 func BenchmarkPlanPlanResourceChange(b *testing.B) {
 	f, state := benchFixture(b)
 	req := f.planRequest(state, configOf(state), nil)
-	if !f.fast.planIsNoop(req) {
-		b.Fatal("the unchanged image did not take the fast path")
+	if !f.fast.shortcut.planIsNoop(req) {
+		b.Fatal("the unchanged image did not take the shortcut")
 	}
 	ctx := context.Background()
-	for b.Loop() {
-		if _, err := f.fast.PlanResourceChange(ctx, req); err != nil {
-			b.Fatal(err)
-		}
+	for name, server := range f.paths() {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := server.PlanResourceChange(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
+}
+
+// paths are the two servers compared: with the shortcut, and the framework alone.
+func (f *fastPathFixture) paths() map[string]tfprotov6.ProviderServer {
+	return map[string]tfprotov6.ProviderServer{"shortcut": f.fast, "framework": f.fw}
 }

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -16,6 +15,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/kie-community/terraform-provider-kie/internal/kie"
+	"github.com/kie-community/terraform-provider-kie/internal/localfile"
+	"github.com/kie-community/terraform-provider-kie/internal/localstate"
+	"github.com/kie-community/terraform-provider-kie/internal/paidtask"
 )
 
 const (
@@ -147,65 +149,44 @@ func (r *fluxImageResource) Create(ctx context.Context, req resource.CreateReque
 	plan.TaskID = types.StringValue(taskID)
 	plan.Status = types.StringValue(kie.FlagGenerating.String())
 	plan.clearUnknownComputed()
-	r.finishTask(ctx, d, &plan, resumed, &resp.Diagnostics)
-	if plan.ID.IsNull() {
-		return // a resumed task KIE does not know: nothing to keep
+	if err := r.finishTask(ctx, d, &plan, resumed); err != nil {
+		addTaskError(&resp.Diagnostics, err)
+		if paidtask.IsLost(err) {
+			return // a resumed task KIE does not know: nothing to keep
+		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	setIdentity(ctx, resp.Identity, plan.TaskID, &resp.Diagnostics)
 }
 
-// finishTask waits for the model's task and downloads its image, recording the outcome in the model and
-// the ledger. Create and Update (of an imported task still generating) both end here.
-func (r *fluxImageResource) finishTask(ctx context.Context, d *providerData, m *fluxImageModel, resumed bool, diags *diag.Diagnostics) {
-	taskID := m.TaskID.ValueString()
-	task, err := d.client.WaitTask(ctx, taskID)
-	if task != nil {
-		m.applyTask(task)
-	}
-	var failed *kie.TaskFailedError
-	switch {
-	case errors.As(err, &failed):
-		d.forgetTask(ctx, taskID)
-		diags.AddError("Image generation failed",
-			fmt.Sprintf("%s\nNo image was produced. The failed task stays in state; the next apply starts a new generation.", failed))
-		return
-	case resumed && kie.IsNotFound(err):
-		d.buryTask(ctx, taskID)
-		m.ID = types.StringNull()
-		diags.AddError("Kept task unknown to KIE", fmt.Sprintf(
-			"Task %s, kept from an interrupted run to be finished instead of paying again, is unknown to KIE: %s\n\n"+
-				"It can never finish, so the provider stops offering it. The next terraform apply starts a new "+
-				"generation (a new paid task).", taskID, err))
-		return
-	case resumed && (kie.IsUnauthorized(err) || kie.IsForbidden(err)):
-		diags.AddError("Kept task not readable with this API key", fmt.Sprintf(
-			"Task %s, kept from an interrupted run to be finished instead of paying again, cannot be read with "+
-				"the configured API key: %s\n\nIf the task belongs to another KIE account, configure that account's "+
-				"key and apply again. To give the task up and pay for a new image instead, change any argument "+
-				"of the resource (for example add or change an entry of triggers).", taskID, err))
-		return
-	case err != nil:
-		keepPending(diags, taskID, "Waiting for the image did not finish", err)
-		return
-	}
-
-	if !m.OutputPath.IsNull() {
-		res, err := d.client.DownloadTaskImage(ctx, task, m.OutputPath.ValueString())
-		if err != nil {
-			keepPending(diags, taskID, "Downloading the image failed",
-				fmt.Errorf("output_path %q: %w", m.OutputPath.ValueString(), err))
-			return
-		}
-		m.OutputSHA256 = types.StringValue(res.SHA256)
-		m.OutputSize = types.Int64Value(res.Size)
-	}
-	d.forgetTask(ctx, taskID)
+// finishTask waits for the model's task and downloads its image, recording the outcome in the model.
+// Create and Update (of an imported task still generating) both end here.
+func (r *fluxImageResource) finishTask(ctx context.Context, d *providerData, m *fluxImageModel, resumed bool) error {
+	return paidtask.Finish(ctx, d.tasks, m.TaskID.ValueString(), resumed, paidtask.Steps[*kie.Task]{
+		Wait: func(ctx context.Context, taskID string) (*kie.Task, error) {
+			task, err := d.client.WaitTask(ctx, taskID)
+			if task != nil {
+				m.applyTask(task)
+			}
+			return task, err
+		},
+		Store: func(ctx context.Context, task *kie.Task) error {
+			if m.OutputPath.IsNull() {
+				return nil
+			}
+			res, err := d.client.DownloadTaskImage(ctx, task, m.OutputPath.ValueString())
+			if err != nil {
+				return fmt.Errorf("output_path %q: %w", m.OutputPath.ValueString(), err)
+			}
+			m.OutputSHA256 = types.StringValue(res.SHA256)
+			m.OutputSize = types.Int64Value(res.Size)
+			return nil
+		},
+	})
 }
 
-// obtainTask returns the task this Create waits for: an unfinished one with the same arguments (see
-// flux_image_resume.go), or a new paid generation (after starting the callback receiver and uploading a
-// local input image), recorded for resuming the moment KIE accepts it.
+// obtainTask returns the task this Create waits for: an unfinished one with the same arguments, or a
+// new paid generation (after starting the callback receiver and uploading a local input image).
 func (r *fluxImageResource) obtainTask(ctx context.Context, d *providerData, plan *fluxImageModel, diags *diag.Diagnostics) (string, bool, bool) {
 	if !plan.InputImageFile.IsNull() && plan.InputImageSHA256.IsUnknown() {
 		// The path was unknown at plan time: hash now, so an identical earlier task can be found.
@@ -213,40 +194,30 @@ func (r *fluxImageResource) obtainTask(ctx context.Context, d *providerData, pla
 			plan.InputImageSHA256 = types.StringValue(sha)
 		}
 	}
-	if taskID, resumed := d.resume.take(plan.resumeKey()); resumed {
-		tflog.Info(ctx, "resuming an unfinished task instead of generating again", map[string]any{"task_id": taskID})
-		d.client.Notify(taskID) // it may be long finished: ask for its status at once
-		return taskID, true, true
-	}
-	genReq := plan.generateRequest()
-	if d.receiver != nil {
-		url, err := d.receiver.start(ctx)
+	taskID, resumed, err := d.tasks.Obtain(ctx, plan.resumeKey(), func(ctx context.Context) (string, error) {
+		genReq := plan.generateRequest()
+		url, err := d.callbackURL(ctx, genReq.CallBackURL, diags)
 		if err != nil {
-			diags.AddError("Starting the callback receiver failed", err.Error()+". No generation was started.")
-			return "", false, false
-		}
-		if genReq.CallBackURL != "" {
-			diags.AddAttributeWarning(path.Root("callback_url"), "callback_url replaced",
-				"The provider's callback_receiver is configured, so KIE calls it instead of callback_url.")
+			return "", err
 		}
 		genReq.CallBackURL = url
-	}
-	if !plan.InputImageFile.IsNull() {
-		url, err := r.uploadInputImage(ctx, d, plan)
-		if err != nil {
-			diags.AddAttributeError(path.Root("input_image_file"), "Uploading the input image failed",
-				fmt.Sprintf("%s. No generation was started.", err))
-			return "", false, false
+		if !plan.InputImageFile.IsNull() {
+			url, err := r.uploadInputImage(ctx, d, plan)
+			if err != nil {
+				return "", &inputFileError{err: err}
+			}
+			genReq.InputImage = url
 		}
-		genReq.InputImage = url
-	}
-	taskID, err := r.startGeneration(ctx, d, genReq)
+		return d.client.Generate(ctx, genReq)
+	})
 	if err != nil {
-		addGenerateError(diags, err)
+		addCreateError(diags, err, fluxWireToAttribute)
 		return "", false, false
 	}
-	d.recordTask(ctx, plan.resumeKey(), taskID)
-	return taskID, false, true
+	if resumed {
+		d.client.Notify(taskID) // it may be long finished: ask for its status at once
+	}
+	return taskID, resumed, true
 }
 
 // uploadInputImage checks the local input image is still what the plan hashed, then uploads it (free).
@@ -309,7 +280,7 @@ func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	var state fluxImageModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.HasError() || state.settled() {
 		return
 	}
 	switch {
@@ -334,16 +305,7 @@ func (r *fluxImageResource) planNewImage(ctx context.Context, resp *resource.Mod
 	if diags := resp.Plan.Get(ctx, &m); diags.HasError() {
 		return
 	}
-	if taskID, ok := r.data.resume.announce(m.resumeKey()); ok {
-		resp.Diagnostics.AddWarning("Finishing an earlier task instead of paying again", fmt.Sprintf(
-			"KIE accepted task %s for these same arguments in an earlier run that did not complete. This apply "+
-				"finishes that task (waits for it and downloads the image) instead of starting a new paid "+
-				"generation. To pay for a new image instead, change any argument, for example triggers.", taskID))
-		return
-	}
-	if _, err := r.data.spend.plan(m.resumeKey() + "\x00" + m.OutputPath.ValueString()); err != nil {
-		resp.Diagnostics.AddError("Spend guard: max_new_images exceeded by this plan", err.Error())
-	}
+	planNewTask(r.data, m.resumeKey(), m.resumeKey()+"\x00"+m.OutputPath.ValueString(), &resp.Diagnostics)
 }
 
 // planFailedTask replaces an object whose task failed at KIE (an imported failed task), saying so.
@@ -361,31 +323,6 @@ func (r *fluxImageResource) planFailedTask(ctx context.Context, req resource.Mod
 			"configuration or from state (terraform state rm).", state.TaskID.ValueString(), state.Status.ValueString(), detail))
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"), types.StringUnknown())...)
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("status"))
-}
-
-// startGeneration sends the one paid request, inside the spend guard.
-func (r *fluxImageResource) startGeneration(ctx context.Context, d *providerData, genReq kie.GenerateRequest) (string, error) {
-	if err := d.spend.reserve(); err != nil {
-		return "", err
-	}
-	taskID, err := d.client.Generate(ctx, genReq)
-	if err != nil {
-		var uncertain *kie.UncertainCreateError
-		if !errors.As(err, &uncertain) {
-			d.spend.release() // refused before acceptance: nothing was paid
-		}
-		return "", err
-	}
-	tflog.Info(ctx, "KIE accepted the generation task", map[string]any{"task_id": taskID})
-	return taskID, nil
-}
-
-// keepPending explains an accepted task that did not complete here: it stays in state and in the ledger.
-func keepPending(diags *diag.Diagnostics, taskID, summary string, err error) {
-	diags.AddError(summary, fmt.Sprintf(
-		"Task %s was accepted by KIE (and is paid for) but did not complete here: %s\n\n"+
-			"The task id is kept in state. Run terraform apply again to finish this same task without a new "+
-			"generation, as long as the generation arguments stay the same.", taskID, err))
 }
 
 func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -461,14 +398,16 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 		}
 		ctx = d.logContext(ctx)
 		plan.OutputSHA256, plan.OutputSize = types.StringNull(), types.Int64Null()
-		r.finishTask(ctx, d, &plan, false, &resp.Diagnostics)
+		if err := r.finishTask(ctx, d, &plan, false); err != nil {
+			addTaskError(&resp.Diagnostics, err)
+		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		setIdentity(ctx, resp.Identity, plan.TaskID, &resp.Diagnostics)
 		return
 	}
 	oldPath, newPath := state.OutputPath.ValueString(), plan.OutputPath.ValueString()
 	oldIntact := !state.OutputPath.IsNull() && !state.OutputSHA256.IsNull() &&
-		localFileIntact(oldPath, state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64())
+		localstate.Intact(oldPath, state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64())
 
 	switch {
 	case plan.OutputPath.IsNull():
@@ -476,7 +415,7 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 	case oldIntact && oldPath == newPath:
 		plan.OutputSHA256, plan.OutputSize = state.OutputSHA256, state.OutputSize
 	case oldIntact:
-		if err := copyFileAtomic(oldPath, newPath); err != nil {
+		if err := localfile.CopyAtomic(oldPath, newPath); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("output_path"), "Moving the image failed",
 				fmt.Sprintf("task %s: %s", state.TaskID.ValueString(), err))
 			return
@@ -495,7 +434,7 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 			return
 		}
 		plan.OutputSHA256, plan.OutputSize = types.StringValue(res.SHA256), types.Int64Value(res.Size)
-		d.forgetTask(ctx, state.TaskID.ValueString())
+		d.tasks.Forget(ctx, state.TaskID.ValueString())
 	}
 
 	if oldIntact && oldPath != newPath {

@@ -5,9 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
@@ -23,6 +21,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/kie-community/terraform-provider-kie/internal/kie"
+	"github.com/kie-community/terraform-provider-kie/internal/localstate"
+	"github.com/kie-community/terraform-provider-kie/internal/paidtask"
 )
 
 // Environment variables read when the matching provider argument is not set.
@@ -41,8 +41,9 @@ var _ provider.Provider = (*kieProvider)(nil)
 type kieProvider struct {
 	version string
 	commit  string
-	// configured is what the last Configure produced, for the protocol-level hooks in NewServer.
-	configured atomic.Pointer[providerData]
+	// onConfigure hands what Configure produced to the protocol server (protocol.go); nil in tests
+	// that serve the framework alone.
+	onConfigure func(*providerData)
 }
 
 // New returns the provider factory used by main and by the acceptance tests.
@@ -286,9 +287,8 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	data := &providerData{
 		client: kie.New(apiKey, opts...),
 		apiKey: apiKey,
-		spend:  newSpendGuard(limit),
-		resume: newResumeLedger(resumeDir(), baseURL),
-		files:  newFileIndex(filepath.Join(localDir(), "file-index")),
+		tasks:  paidtask.New(localstate.NewLedger(localstate.LedgerDir(), baseURL), paidtask.NewSpendGuard(limit)),
+		files:  localstate.NewFileIndex(localstate.FileIndexDir()),
 	}
 	if receiver != nil {
 		hmacKey := stringOrEnv(cfg.CallbackReceiver.HMACKey, envCallbackKey, "")
@@ -298,7 +298,9 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
-	p.configured.Store(data)
+	if p.onConfigure != nil {
+		p.onConfigure(data)
+	}
 }
 
 func (p *kieProvider) Resources(context.Context) []func() resource.Resource {

@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
+
+	"github.com/kie-community/terraform-provider-kie/internal/localstate"
 )
 
 const testAPIKey = "test-key-5f1c0a2b9d"
@@ -38,8 +40,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if os.Getenv(envLocalDir) == "" {
-		_ = os.Setenv(envLocalDir, ledger)
+	if os.Getenv(localstate.EnvDir) == "" {
+		_ = os.Setenv(localstate.EnvDir, ledger)
 	}
 	code := m.Run()
 	_ = os.RemoveAll(ledger)

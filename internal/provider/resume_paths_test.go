@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
+
+	"github.com/kie-community/terraform-provider-kie/internal/localstate"
 )
 
 // The paths of "never pay twice" that terraform-plugin-testing cannot script: -refresh=false, saved plans,
@@ -22,7 +24,7 @@ import (
 func resumeSetup(t *testing.T) (*kiemock.Server, *cliHarness) {
 	srv := testMock(t, kiemock.Options{ImageScale: 0.1, Latency: 50 * time.Millisecond})
 	h := newCLIHarness(t)
-	t.Setenv(envLocalDir, "")
+	t.Setenv(localstate.EnvDir, "")
 	return srv, h
 }
 

@@ -1,6 +1,6 @@
 //go:build linux
 
-package provider
+package localstate
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package provider
+package localstate
 
 import (
 	"crypto/sha256"
@@ -12,7 +12,7 @@ import (
 	"github.com/kie-community/terraform-provider-kie/internal/localfile"
 )
 
-// fileIndex lets a plan skip re-hashing output files nobody touched, the way git's index does: it
+// FileIndex lets a plan skip re-hashing output files nobody touched, the way git's index does: it
 // remembers, per file, the hash it last computed and the file's size, modification time, change time,
 // inode and device at that moment. A file whose metadata all still match is taken as unchanged. Any
 // write changes the change time (which no tool can set back), a rename changes the inode, so a changed
@@ -23,8 +23,8 @@ import (
 // so such an entry is never trusted; the next check hashes the file and records it anew.
 //
 // The index is a cache on this machine only (inodes mean nothing elsewhere), one small file per output
-// file under localDir()/file-index. Losing it only costs hashing again.
-type fileIndex struct {
+// file under FileIndexDir(). Losing it only costs hashing again.
+type FileIndex struct {
 	dir  string
 	now  func() time.Time
 	hash func(string) (string, int64, error)
@@ -33,8 +33,9 @@ type fileIndex struct {
 // racyWindow covers the coarsest timestamps of common file systems (FAT's 2 s).
 const racyWindow = 2 * time.Second
 
-func newFileIndex(dir string) *fileIndex {
-	return &fileIndex{dir: dir, now: time.Now, hash: localfile.Hash}
+// NewFileIndex opens the index kept in dir.
+func NewFileIndex(dir string) *FileIndex {
+	return &FileIndex{dir: dir, now: time.Now, hash: localfile.Hash}
 }
 
 // indexEntry is what the index remembers of one file.
@@ -53,31 +54,23 @@ type fileStamp struct {
 	Device  uint64 `json:"device"`
 }
 
-// intact reports whether the file at p still is the image with this hash and size, hashing it only
-// when the index cannot vouch for it.
-func (x *fileIndex) intact(p, wantSHA string, wantSize int64) bool {
+// Intact reports whether the file at p still is the one with this hash and size, hashing it only when
+// the index cannot vouch for it.
+func (x *FileIndex) Intact(p, wantSHA string, wantSize int64) bool {
 	info, err := os.Stat(p)
 	if err != nil || !info.Mode().IsRegular() || info.Size() != wantSize {
 		return false
 	}
-	// The index is only consulted (and written) when there is one and the platform gives full stamps.
+	// The index is only consulted (and written) where the platform gives full stamps.
 	stamp, stamped := stampOf(info)
-	var abs string
-	if x == nil {
-		stamped = false
-	} else if abs, err = filepath.Abs(p); err != nil {
-		stamped = false
-	}
+	abs, err := filepath.Abs(p)
+	stamped = stamped && err == nil
 	if stamped {
 		if e, ok := x.load(abs); ok && e.SHA256 == wantSHA && e.Stat == stamp && !e.racy() {
 			return true
 		}
 	}
-	hash := localfile.Hash
-	if x != nil {
-		hash = x.hash
-	}
-	got, n, err := hash(p)
+	got, n, err := x.hash(p)
 	if err != nil || got != wantSHA || n != wantSize {
 		return false
 	}
@@ -93,18 +86,28 @@ func (x *fileIndex) intact(p, wantSHA string, wantSize int64) bool {
 	return true
 }
 
+// Intact checks a file without any index: size first, then the hash.
+func Intact(p, wantSHA string, wantSize int64) bool {
+	info, err := os.Stat(p)
+	if err != nil || !info.Mode().IsRegular() || info.Size() != wantSize {
+		return false
+	}
+	got, n, err := localfile.Hash(p)
+	return err == nil && got == wantSHA && n == wantSize
+}
+
 // racy reports an entry recorded too soon after the file's last change to be trusted.
 func (e indexEntry) racy() bool {
 	last := max(e.Stat.ModNano, e.Stat.ChNano)
 	return e.Recorded-last < int64(racyWindow)
 }
 
-func (x *fileIndex) file(abs string) string {
+func (x *FileIndex) file(abs string) string {
 	sum := sha256.Sum256([]byte(abs))
 	return filepath.Join(x.dir, hex.EncodeToString(sum[:16])+".json")
 }
 
-func (x *fileIndex) load(abs string) (indexEntry, bool) {
+func (x *FileIndex) load(abs string) (indexEntry, bool) {
 	var e indexEntry
 	b, err := os.ReadFile(x.file(abs))
 	if err != nil || json.Unmarshal(b, &e) != nil {
@@ -114,8 +117,8 @@ func (x *fileIndex) load(abs string) (indexEntry, bool) {
 }
 
 // store writes an entry atomically; a failure only means hashing again next time.
-func (x *fileIndex) store(abs string, e indexEntry) error {
-	if err := writeJSONAtomic(x.dir, x.file(abs), e); err != nil {
+func (x *FileIndex) store(abs string, e indexEntry) error {
+	if err := writeJSON(x.dir, x.file(abs), e); err != nil {
 		return fmt.Errorf("file index: %w", err)
 	}
 	return nil

@@ -17,14 +17,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
-// The fast path must give exactly the framework's answer whenever it answers at all. These tests build
-// finished-image states, configurations and Terraform's proposed states, send each request to both the
-// fast path and the framework, and compare; they also pin down which cases the fast path must take
-// (the common, unchanged image) and which it must hand to the framework.
+// The unchanged-image shortcut must give exactly the framework's answer whenever it answers at all.
+// These tests send finished-image states, configurations and proposed states to both and compare; they
+// also pin down which cases the shortcut must take and which it must hand to the framework.
 
 type fastPathFixture struct {
 	t       testing.TB
-	fast    *fastPathServer
+	fast    *protocolServer
 	fw      tfprotov6.ProviderServer
 	schema  schema.Schema
 	file    string
@@ -35,15 +34,15 @@ type fastPathFixture struct {
 func newFastPathFixture(t testing.TB) *fastPathFixture {
 	t.Helper()
 	ctx := context.Background()
-	fast, err := newFastPath(ctx)
+	shortcut, err := newUnchangedImageShortcut(ctx)
 	if err != nil {
-		t.Fatalf("fast path disabled for the current schema: %v", err)
+		t.Fatalf("the shortcut is off for the current schema: %v", err)
 	}
 	fw := providerserver.NewProtocol6(New("test", "none")())()
 	if _, err := fw.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	fast.ProviderServer = fw
+	fast := &protocolServer{ProviderServer: fw, shortcut: shortcut}
 	content := []byte("\x89PNG not really, but the provider only hashes it")
 	file := filepath.Join(t.TempDir(), "img.png")
 	if err := os.WriteFile(file, content, 0o600); err != nil {
@@ -83,7 +82,7 @@ func configOf(state map[string]tftypes.Value) map[string]tftypes.Value {
 
 // object fills the attributes not given with nulls.
 func (f *fastPathFixture) object(attrs map[string]tftypes.Value) tftypes.Value {
-	typ := f.fast.objType
+	typ := f.fast.shortcut.objType
 	full := map[string]tftypes.Value{}
 	for name, at := range typ.AttributeTypes {
 		if v, ok := attrs[name]; ok {
@@ -99,7 +98,7 @@ func (f *fastPathFixture) object(attrs map[string]tftypes.Value) tftypes.Value {
 // the prior value for computed attributes the configuration leaves null.
 func (f *fastPathFixture) proposed(prior, config map[string]tftypes.Value) map[string]tftypes.Value {
 	out := map[string]tftypes.Value{}
-	for name := range f.fast.objType.AttributeTypes {
+	for name := range f.fast.shortcut.objType.AttributeTypes {
 		cv, set := config[name]
 		set = set && !(cv.IsKnown() && cv.IsNull())
 		a, isAttr := f.schema.Attributes[name]
@@ -116,7 +115,7 @@ func (f *fastPathFixture) proposed(prior, config map[string]tftypes.Value) map[s
 }
 
 func (f *fastPathFixture) dv(v tftypes.Value) *tfprotov6.DynamicValue {
-	d, err := tfprotov6.NewDynamicValue(f.fast.objType, v)
+	d, err := tfprotov6.NewDynamicValue(f.fast.shortcut.objType, v)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -134,14 +133,14 @@ func (f *fastPathFixture) planRequest(prior, config map[string]tftypes.Value, pr
 }
 
 // comparePlans sends req to both servers and fails unless they answer alike; it reports whether the
-// fast path answered by itself.
+// shortcut answered by itself.
 func (f *fastPathFixture) comparePlans(req *tfprotov6.PlanResourceChangeRequest) bool {
 	f.t.Helper()
-	took := len(req.PriorPrivate) == 0 && f.fast.planIsNoop(req)
+	took := len(req.PriorPrivate) == 0 && f.fast.shortcut.planIsNoop(req)
 	got, want := ask(f.t, req, f.fast.PlanResourceChange, f.fw.PlanResourceChange)
 	f.sameValue("planned state", got.PlannedState, want.PlannedState)
 	if g, w := pathNames(got.RequiresReplace), pathNames(want.RequiresReplace); !slices.Equal(g, w) {
-		f.t.Errorf("requires replace: fast path %v, framework %v", g, w)
+		f.t.Errorf("requires replace: shortcut %v, framework %v", g, w)
 	}
 	f.sameRest(got.PlannedPrivate, want.PlannedPrivate, got.Diagnostics, want.Diagnostics)
 	return took
@@ -151,15 +150,15 @@ func (f *fastPathFixture) comparePlans(req *tfprotov6.PlanResourceChangeRequest)
 func (f *fastPathFixture) compareReads(state map[string]tftypes.Value, private []byte) bool {
 	f.t.Helper()
 	req := &tfprotov6.ReadResourceRequest{TypeName: fluxImageTypeName, CurrentState: f.dv(f.object(state)), Private: private}
-	attrs, decoded := f.fast.decode(req.CurrentState)
-	took := len(private) == 0 && decoded && f.fast.readIsNoop(attrs)
+	attrs, decoded := f.fast.shortcut.decode(req.CurrentState)
+	took := len(private) == 0 && decoded && f.fast.shortcut.fileIntact(attrs, nil)
 	got, want := ask(f.t, req, f.fast.ReadResource, f.fw.ReadResource)
 	f.sameValue("new state", got.NewState, want.NewState)
 	f.sameRest(got.Private, want.Private, got.Diagnostics, want.Diagnostics)
 	return took
 }
 
-// ask sends req to the fast path and to the framework alone.
+// ask sends req to the shortcut and to the framework alone.
 func ask[Req, Resp any](t testing.TB, req Req, fast, fw func(context.Context, Req) (Resp, error)) (got, want Resp) {
 	t.Helper()
 	got, err := fast(context.Background(), req)
@@ -176,32 +175,32 @@ func ask[Req, Resp any](t testing.TB, req Req, fast, fw func(context.Context, Re
 func (f *fastPathFixture) sameRest(gotPrivate, wantPrivate []byte, got, want []*tfprotov6.Diagnostic) {
 	f.t.Helper()
 	if string(gotPrivate) != string(wantPrivate) {
-		f.t.Errorf("private state: fast path %q, framework %q", gotPrivate, wantPrivate)
+		f.t.Errorf("private state: shortcut %q, framework %q", gotPrivate, wantPrivate)
 	}
 	if len(got) != len(want) {
-		f.t.Errorf("diagnostics: fast path %v, framework %v", got, want)
+		f.t.Errorf("diagnostics: shortcut %v, framework %v", got, want)
 	}
 }
 
 func (f *fastPathFixture) sameValue(what string, got, want *tfprotov6.DynamicValue) {
 	f.t.Helper()
 	if (got == nil) != (want == nil) {
-		f.t.Fatalf("%s: fast path %v, framework %v", what, got, want)
+		f.t.Fatalf("%s: shortcut %v, framework %v", what, got, want)
 	}
 	if got == nil {
 		return
 	}
-	g, err := got.Unmarshal(f.fast.objType)
+	g, err := got.Unmarshal(f.fast.shortcut.objType)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	w, err := want.Unmarshal(f.fast.objType)
+	w, err := want.Unmarshal(f.fast.shortcut.objType)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	if !g.Equal(w) {
 		diffs, _ := g.Diff(w)
-		f.t.Errorf("%s differs between fast path and framework: %v", what, diffs)
+		f.t.Errorf("%s differs between shortcut and framework: %v", what, diffs)
 	}
 }
 
@@ -226,15 +225,15 @@ type planCase struct {
 	name          string
 	prior, config map[string]tftypes.Value
 	private       []byte
-	wantFast      bool // the fast path must answer by itself (else: must hand it to the framework)
+	wantFast      bool // the shortcut must answer by itself (else: must hand it to the framework)
 }
 
-func TestFastPathPlan(t *testing.T) {
+func TestUnchangedImageShortcutPlan(t *testing.T) {
 	f := newFastPathFixture(t)
 	state := f.finishedState()
 	noFile := with(state, "output_path", tftypes.NewValue(tftypes.String, nil),
 		"output_sha256", tftypes.NewValue(tftypes.String, nil), "output_size", tftypes.NewValue(tftypes.Number, nil))
-	timeoutsType := f.fast.objType.AttributeTypes["timeouts"]
+	timeoutsType := f.fast.shortcut.objType.AttributeTypes["timeouts"]
 	timeouts := tftypes.NewValue(timeoutsType, map[string]tftypes.Value{
 		"create": str("30m"), "update": tftypes.NewValue(tftypes.String, nil), "delete": tftypes.NewValue(tftypes.String, nil)})
 	marker := []byte(`{"pending_task":"eyJ0YXNrX2lkIjoiZmx1eGtvbnRleHRfMSJ9"}`)
@@ -278,15 +277,15 @@ func TestFastPathPlan(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f.t = t
 			if took := f.comparePlans(f.planRequest(tc.prior, tc.config, tc.private)); took != tc.wantFast {
-				t.Errorf("fast path took the request: %v, want %v", took, tc.wantFast)
+				t.Errorf("shortcut took the request: %v, want %v", took, tc.wantFast)
 			}
 		})
 	}
 }
 
-// TestFastPathPlanEveryArgument changes each configurable attribute in turn: the fast path must hand
+// TestUnchangedImageShortcutPlanEveryArgument changes each configurable attribute in turn: the shortcut must hand
 // every such plan to the framework (or agree with it), whatever attributes the schema grows.
-func TestFastPathPlanEveryArgument(t *testing.T) {
+func TestUnchangedImageShortcutPlanEveryArgument(t *testing.T) {
 	f := newFastPathFixture(t)
 	state := f.finishedState()
 	for name, a := range f.schema.Attributes {
@@ -294,7 +293,7 @@ func TestFastPathPlanEveryArgument(t *testing.T) {
 			continue
 		}
 		var changed tftypes.Value
-		switch typ := f.fast.objType.AttributeTypes[name]; {
+		switch typ := f.fast.shortcut.objType.AttributeTypes[name]; {
 		case typ.Is(tftypes.String):
 			changed = str("changed")
 		case typ.Is(tftypes.Bool):
@@ -312,7 +311,7 @@ func TestFastPathPlanEveryArgument(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f.t = t
 			if f.comparePlans(f.planRequest(state, with(configOf(state), name, changed), nil)) {
-				t.Errorf("fast path took a plan that changes %s", name)
+				t.Errorf("shortcut took a plan that changes %s", name)
 			}
 		})
 	}
@@ -329,16 +328,16 @@ func mustBool(t *testing.T, v tftypes.Value) bool {
 	return b
 }
 
-func TestFastPathRead(t *testing.T) {
+func TestUnchangedImageShortcutRead(t *testing.T) {
 	f := newFastPathFixture(t)
 	state := f.finishedState()
 	null := tftypes.NewValue(tftypes.String, nil)
 
 	if !f.compareReads(state, nil) {
-		t.Error("fast path did not take the read of an intact image")
+		t.Error("shortcut did not take the read of an intact image")
 	}
 	if !f.compareReads(with(state, "output_path", null, "output_sha256", null, "output_size", tftypes.NewValue(tftypes.Number, nil)), nil) {
-		t.Error("fast path did not take the read of an image without a local file")
+		t.Error("shortcut did not take the read of an image without a local file")
 	}
 	for name, st := range map[string]map[string]tftypes.Value{
 		"other size":           with(state, "output_size", num(f.size+1)),
@@ -350,14 +349,14 @@ func TestFastPathRead(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f.t = t
 			if f.compareReads(st, nil) {
-				t.Error("fast path took the read of a drifted file")
+				t.Error("shortcut took the read of a drifted file")
 			}
 		})
 	}
 	t.Run("pending task marker", func(t *testing.T) {
 		f.t = t
 		if f.compareReads(state, []byte(`{"pending_task":"e30="}`)) {
-			t.Error("fast path took the read of a pending task")
+			t.Error("shortcut took the read of a pending task")
 		}
 	})
 	t.Run("file changed on disk", func(t *testing.T) {
@@ -366,18 +365,18 @@ func TestFastPathRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		if f.compareReads(state, nil) {
-			t.Error("fast path took the read of a file whose content changed")
+			t.Error("shortcut took the read of a file whose content changed")
 		}
 	})
 }
 
-func TestFastPathDefaultsCoverSchema(t *testing.T) {
-	fast, err := newFastPath(context.Background())
+func TestUnchangedImageShortcutDefaultsCoverSchema(t *testing.T) {
+	shortcut, err := newUnchangedImageShortcut(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	for name := range fast.defaults {
+	for name := range shortcut.defaults {
 		names = append(names, name)
 	}
 	sort.Strings(names)

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd
 
-package provider
+package localstate
 
 import (
 	"os"
@@ -14,7 +14,7 @@ import (
 // indexFixture is a file with known content and an index whose clock and hashing the test controls.
 type indexFixture struct {
 	t      *testing.T
-	x      *fileIndex
+	x      *FileIndex
 	p      string
 	sha    string
 	size   int64
@@ -25,14 +25,14 @@ type indexFixture struct {
 func newIndexFixture(t *testing.T, content string) *indexFixture {
 	t.Helper()
 	f := &indexFixture{t: t, p: filepath.Join(t.TempDir(), "img.png")}
-	f.x = newFileIndex(filepath.Join(t.TempDir(), "index"))
+	f.x = NewFileIndex(filepath.Join(t.TempDir(), "index"))
 	f.x.now = func() time.Time { return f.clock }
 	f.x.hash = func(p string) (string, int64, error) {
 		f.hashes++
 		return localfile.Hash(p)
 	}
 	f.write(content)
-	f.sha, f.size = fileSHA(t, f.p), int64(len(content))
+	f.sha, f.size = mustHash(t, f.p), int64(len(content))
 	return f
 }
 
@@ -56,7 +56,7 @@ func (f *indexFixture) modTime() time.Time {
 func (f *indexFixture) check(want, wantHash bool) {
 	f.t.Helper()
 	before := f.hashes
-	if got := f.x.intact(f.p, f.sha, f.size); got != want {
+	if got := f.x.Intact(f.p, f.sha, f.size); got != want {
 		f.t.Fatalf("intact = %v, want %v", got, want)
 	}
 	if hashed := f.hashes > before; hashed != wantHash {
@@ -173,4 +173,27 @@ func TestFileIndexSurvivesADamagedIndex(t *testing.T) {
 	f.check(true, false)
 	f.write("other")
 	f.check(false, false) // a different size is caught before any hash or index lookup
+}
+
+func mustHash(t *testing.T, p string) string {
+	t.Helper()
+	sum, _, err := localfile.Hash(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+func TestIntactWithoutIndex(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "img.png")
+	if err := os.WriteFile(p, []byte("image"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := mustHash(t, p)
+	if !Intact(p, sum, 5) {
+		t.Fatal("an unchanged file is not intact")
+	}
+	if Intact(p, sum, 6) || Intact(p, "00", 5) || Intact(p+".missing", sum, 5) {
+		t.Fatal("a wrong size, hash or a missing file counted as intact")
+	}
 }

@@ -1,0 +1,103 @@
+package paidtask
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/kie-community/terraform-provider-kie/internal/kie"
+	"github.com/kie-community/terraform-provider-kie/internal/localstate"
+)
+
+func newTasks(t *testing.T, limit int64) (*Tasks, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ledger")
+	return New(localstate.NewLedger(dir, "http://api"), NewSpendGuard(limit)), dir
+}
+
+// A task KIE accepted is recorded before anything else happens, and the next create with the same key
+// (in another process: a new book on the same folder) finishes it instead of paying again.
+func TestObtainRecordsThenResumes(t *testing.T) {
+	ctx := context.Background()
+	tasks, dir := newTasks(t, -1)
+	starts := 0
+	start := func(context.Context) (string, error) { starts++; return "t1", nil }
+	id, resumed, err := tasks.Obtain(ctx, "k", start)
+	if err != nil || id != "t1" || resumed {
+		t.Fatalf("Obtain = %q %v %v", id, resumed, err)
+	}
+	next := New(localstate.NewLedger(dir, "http://api"), NewSpendGuard(0))
+	if id, err := next.PlanNew("k", "img"); err != nil || id != "t1" {
+		t.Fatalf("PlanNew = %q %v, want the recorded task and no spend", id, err)
+	}
+	id, resumed, err = next.Obtain(ctx, "k", start)
+	if err != nil || id != "t1" || !resumed || starts != 1 {
+		t.Fatalf("second Obtain = %q %v %v after %d starts; want t1 resumed without a start", id, resumed, err, starts)
+	}
+}
+
+// The spend guard is released when KIE provably refused the request, and kept when the outcome is unknown.
+func TestObtainSpendsOnlyWhatMayBePaid(t *testing.T) {
+	ctx := context.Background()
+	tasks, _ := newTasks(t, 1)
+	refused := errors.New("refused")
+	if _, _, err := tasks.Obtain(ctx, "a", func(context.Context) (string, error) { return "", refused }); !errors.Is(err, refused) {
+		t.Fatal(err)
+	}
+	uncertain := &kie.UncertainCreateError{Err: errors.New("timeout")}
+	if _, _, err := tasks.Obtain(ctx, "b", func(context.Context) (string, error) { return "", uncertain }); !errors.As(err, &uncertain) {
+		t.Fatal(err)
+	}
+	if _, _, err := tasks.Obtain(ctx, "c", func(context.Context) (string, error) { return "t", nil }); !errors.Is(err, ErrSpendLimit) {
+		t.Fatalf("after an uncertain create the limit of 1 is spent: %v", err)
+	}
+}
+
+// Finish keeps the ledger true to what happened: a stored or failed task is forgotten, a resumed task
+// KIE does not know is buried, anything else stays for the next run.
+func TestFinishOutcomes(t *testing.T) {
+	ctx := context.Background()
+	notFound := &kie.APIError{Op: "record-info", Code: 404}
+	failed := &kie.TaskFailedError{TaskID: "t"}
+	for _, tc := range []struct {
+		name      string
+		resumed   bool
+		waitErr   error
+		storeErr  error
+		kind      Kind
+		ok        bool
+		offeredAt bool // the task is still offered to the next create afterwards
+	}{
+		{name: "stored", ok: true},
+		{name: "failed at KIE", waitErr: failed, kind: Failed},
+		{name: "wait interrupted", waitErr: context.DeadlineExceeded, kind: Pending, offeredAt: true},
+		{name: "download failed", storeErr: errors.New("EOF"), kind: Pending, offeredAt: true},
+		{name: "resumed, unknown to KIE", resumed: true, waitErr: notFound, kind: Lost},
+		{name: "resumed, other account", resumed: true, waitErr: &kie.APIError{Code: 401}, kind: Unreadable, offeredAt: true},
+		{name: "new, not found yet", waitErr: notFound, kind: Pending, offeredAt: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tasks, dir := newTasks(t, -1)
+			tasks.Record(ctx, "k", "t")
+			err := Finish(ctx, tasks, "t", tc.resumed, Steps[string]{
+				Wait:  func(context.Context, string) (string, error) { return "task", tc.waitErr },
+				Store: func(context.Context, string) error { return tc.storeErr },
+			})
+			var te *Error
+			switch {
+			case tc.ok && err != nil:
+				t.Fatalf("Finish = %v, want success", err)
+			case !tc.ok && (!errors.As(err, &te) || te.Kind != tc.kind || te.TaskID != "t"):
+				t.Fatalf("Finish = %#v, want kind %d naming the task", err, tc.kind)
+			}
+			_, offered := localstate.NewLedger(dir, "http://api").Take("k")
+			if offered != tc.offeredAt {
+				t.Fatalf("offered to the next create: %v, want %v", offered, tc.offeredAt)
+			}
+			if IsLost(err) != (tc.kind == Lost && !tc.ok) {
+				t.Fatalf("IsLost = %v", IsLost(err))
+			}
+		})
+	}
+}
