@@ -151,3 +151,26 @@ func FuzzDecodeCallback(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeMarketTask(f *testing.F) {
+	for _, seed := range []string{
+		`{"taskId":"m1","model":"x","state":"success","param":"{\"model\":\"x\",\"input\":{\"prompt\":\"p\"}}","resultJson":"{\"resultUrls\":[\"https://x/a.png\"]}","costTime":15000,"createTime":1741064767000,"creditsConsumed":6}`,
+		`{"taskId":"m2","state":"fail","failCode":422,"failMsg":"bad","resultJson":null,"consumeCredits":"0"}`,
+		`{"task_id":3,"state":["x"],"resultJson":{"resultUrls":"nope"},"param":"\"{\\\"input\\\":\\\"{}\\\"}\"","costTime":1e300}`,
+		`{"state":"queuing","resultJson":[1,null,"u"]}`, `{}`, `null`, ``, `{"taskId":`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := decodeMarketTask(data, "", nil)
+		if err != nil {
+			return
+		}
+		checkText(t, m.FailMsg, maxMessageLen)
+		for _, u := range m.ResultURLs {
+			if strings.TrimSpace(u) != u || u == "" {
+				t.Fatalf("untrimmed or empty result URL %q", u)
+			}
+		}
+	})
+}

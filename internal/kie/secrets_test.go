@@ -28,6 +28,8 @@ func TestKeyNeverLeaks(t *testing.T) {
 	routes := map[string]http.HandlerFunc{
 		"/api/v1/flux/kontext/generate":    echo(500, false),
 		"/api/v1/flux/kontext/record-info": echo(401, true),
+		"/api/v1/jobs/createTask":          echo(500, false),
+		"/api/v1/jobs/recordInfo":          echo(401, true),
 		"/api/v1/chat/credit":              echo(502, false),
 		"/api/v1/common/download-url":      echo(422, true),
 		"/api/file-stream-upload":          echo(400, true),
@@ -68,17 +70,27 @@ func TestKeyNeverLeaks(t *testing.T) {
 	collect(c.UploadFile(ctx, local, "x"))
 	collect(c.Download(ctx, srv.URL+"/img.png", filepath.Join(dir, "out.png")))
 	collect(c.DownloadTaskImage(ctx, &Task{TaskID: "t1", ResultImageURL: srv.URL + "/img.png"}, filepath.Join(dir, "out.png")))
+	collect(c.CreateMarketTask(ctx, MarketRequest{Model: "m", Input: []byte(`{"prompt":"p"}`)}))
+	collect(c.GetMarketTask(ctx, "t1"))
+	collect(c.WaitMarketTask(ctx, "t1"))
+	collect(c.DownloadMarketResult(ctx, &MarketTask{TaskID: "t1", ResultURLs: []string{srv.URL + "/img.png"}}, 0, filepath.Join(dir, "out.png")))
 	gen200 := newTestClient(srv.URL+"/gen200", WithLogger(logs))
 	collect(gen200.Generate(ctx, GenerateRequest{Prompt: "p"}))
+	collect(gen200.CreateMarketTask(ctx, MarketRequest{Model: "m"}))
 
 	dead := newTestClient("http://"+closedAddr(t), WithLogger(logs))
 	collect(dead.Generate(ctx, GenerateRequest{Prompt: "p"}))
 	collect(dead.GetTask(ctx, "t1"))
+	collect(dead.CreateMarketTask(ctx, MarketRequest{Model: "m"}))
+	collect(dead.GetMarketTask(ctx, "t1"))
 	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
 	defer cancel()
 	collect(dead.WaitTask(short, "t1"))
+	short2, cancel2 := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel2()
+	collect(dead.WaitMarketTask(short2, "t1"))
 
-	if len(errs) != 12 {
+	if len(errs) != 20 {
 		t.Fatalf("%d errors", len(errs))
 	}
 	for _, err := range errs {
@@ -101,8 +113,10 @@ func TestKeyNeverLeaks(t *testing.T) {
 	if strings.Contains(all, "Authorization") && !strings.Contains(all, "[REDACTED]") {
 		t.Errorf("log shows headers:\n%s", all)
 	}
-	if !strings.Contains(errs[1].Error(), "[REDACTED]") {
-		t.Errorf("echoed key was not visibly redacted: %v", errs[1])
+	for _, i := range []int{1, 9} { // GetTask, GetMarketTask: JSON answers echoing the header
+		if !strings.Contains(errs[i].Error(), "[REDACTED]") {
+			t.Errorf("echoed key was not visibly redacted: %v", errs[i])
+		}
 	}
 }
 
@@ -168,5 +182,39 @@ func TestFailedTaskMessageNeverLeaksTheKey(t *testing.T) {
 				t.Errorf("the message has %d characters, more than %d", n, maxMessageLen)
 			}
 		})
+	}
+}
+
+// TestFailedMarketTaskMessageNeverLeaksTheKey: the Market's failMsg gets the same care as Flux's errorMessage.
+func TestFailedMarketTaskMessageNeverLeaksTheKey(t *testing.T) {
+	for _, pad := range []int{0, maxMessageLen - len("Authorization: Bearer ") - 20} {
+		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
+			msg := strings.Repeat("x", pad) + "Authorization: " + r.Header.Get("Authorization")
+			env(200, "success", fmt.Sprintf(`{"taskId":"m1","state":"fail","failCode":"500","failMsg":%q}`, msg))(w, r)
+		})
+		logs := &logRecorder{}
+		c := New(testKey+"\n", WithBaseURL(srv.URL), WithRetryPolicy(fastRetry()), WithFirstPollDelay(0),
+			WithPollInterval(time.Millisecond, time.Millisecond), WithLogger(logs))
+		task, err := c.GetMarketTask(context.Background(), "m1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, werr := c.WaitMarketTask(context.Background(), "m1")
+		var failed *TaskFailedError
+		if !errors.As(werr, &failed) || failed.State != MarketFail {
+			t.Fatalf("WaitMarketTask: %v, want a TaskFailedError", werr)
+		}
+		for where, text := range map[string]string{
+			"GetMarketTask's FailMsg": task.FailMsg,
+			"TaskFailedError.Error()": werr.Error(),
+			"log":                     logs.All(),
+		} {
+			if keyPieces(text, testKey) {
+				t.Errorf("pad %d: %s leaks the key: %q", pad, where, text)
+			}
+		}
+		if pad == 0 && !strings.Contains(werr.Error(), "task m1 ended with status fail, fail code 500: Authorization: Bearer [REDACTED]") {
+			t.Errorf("the echoed key was not visibly redacted: %v", werr)
+		}
 	}
 }
