@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Regenerate terraform.tfstate and out/ of this fixture with the provider of the checkout the script is
-# run from (see README.md). Usage, from the root of that checkout:
-#   bash <this folder>/generate.sh <terraform or tofu binary>
+# Regenerate terraform.tfstate and out/ of an upgrade fixture (upgrade-v*/) with the provider of the
+# checkout the script is run from (see the fixture's README.md). Usage, from the root of that checkout:
+#   bash <testdata>/generate-upgrade-fixture.sh <fixture folder> <terraform or tofu binary>
 # It builds the provider and kie-mock, starts the mock with small images, imports one task created
 # outside Terraform, applies main.tf, checks that a second plan is empty, and copies the state and the
 # downloaded images back into this folder.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd -P)
-cli=${1:?usage: generate.sh <terraform or tofu binary>}
+here=$(cd "${1:?usage: generate-upgrade-fixture.sh <fixture folder> <terraform or tofu binary>}" && pwd -P)
+cli=${2:?usage: generate-upgrade-fixture.sh <fixture folder> <terraform or tofu binary>}
 [ -f scripts/lib.sh ] || { echo "run from the root of the provider checkout" >&2; exit 1; }
 
 work=$(mktemp -d)
 # shellcheck source=/dev/null
 . scripts/lib.sh
-KIE_LIB_PREFIX=upgrade-v1
+KIE_LIB_PREFIX=$(basename "$here")
 trap 'kie_stop_mock; rm -rf "$work"' EXIT
 
 kie_build_binaries "$work/bin" 0.0.0-dev
