@@ -106,7 +106,7 @@ func (c *Client) GetMarketTask(ctx context.Context, taskID string) (*MarketTask,
 		return nil, errors.New("kie recordInfo: the task id is empty")
 	}
 	cl := &call{op: "recordInfo", method: http.MethodGet, base: c.baseURL, path: "/api/v1/jobs/recordInfo",
-		query: url.Values{"taskId": {taskID}}, taskID: taskID}
+		query: url.Values{"taskId": {taskID}}, taskID: taskID, nullIsUnknown: true}
 	var task *MarketTask
 	err := c.queryRecord(ctx, cl, func(data json.RawMessage) (err error) {
 		task, err = decodeMarketTask(data, taskID, c.redact)

@@ -33,6 +33,8 @@ type call struct {
 	query  url.Values
 	taskID string
 	body   []byte // JSON body, nil for none
+	// nullIsUnknown reads 422 "recordInfo is null" as an unknown task (the Market's status query).
+	nullIsUnknown bool
 	// stream, when set, builds a fresh streamed body per attempt; done is called once the
 	// attempt is over and must release everything the body holds.
 	stream func() (body io.Reader, contentType string, done func(), err error)
@@ -195,7 +197,7 @@ func (c *Client) judge(cl *call, status int, hdr http.Header, raw []byte) (*answ
 		e.RetryAfter = ra
 	}
 	// KIE answers an unknown (or not yet visible) Market task with 422 "recordInfo is null".
-	e.unknownTask = code == 422 && strings.Contains(strings.ToLower(e.Message), "recordinfo is null")
+	e.unknownTask = cl.nullIsUnknown && code == 422 && strings.Contains(strings.ToLower(e.Message), "recordinfo is null")
 	if !isJSON {
 		e.Excerpt = c.excerpt(raw)
 		if oversize {
