@@ -567,7 +567,8 @@ func TestFluxWaitStillStopsOnNotFound(t *testing.T) {
 	}
 	if srv.Count() != 1 {
 		t.Errorf("%d polls: the Flux waiter keeps its rule", srv.Count())
-	} // The Market's "recordInfo is null" rule is the Market's only: Flux keeps reading a 422 as before.
+	}
+	// The Market's "recordInfo is null" rule is the Market's only: Flux keeps reading a 422 as before.
 	flux := newScriptServer(t, recordNull)
 	if _, err := newTestClient(flux.URL).GetTask(context.Background(), "f"); IsNotFound(err) || !IsValidation(err) {
 		t.Errorf("Flux record-info 422: %v", err)
