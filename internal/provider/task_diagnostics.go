@@ -81,7 +81,7 @@ func addCreateError(diags *diag.Diagnostics, err error, wire [][2]string) {
 		}
 		diags.AddError("KIE rejected the generation request", fmt.Sprintf("%s. No task was created.", err))
 	case kie.IsRefusedForNow(err):
-		diags.AddError("KIE refused the generation request for now", fmt.Sprintf("%s\nNothing was created or "+
+		diags.AddError("KIE refused the generation request for now", fmt.Sprintf("%s\nNo task was created and nothing was "+
 			"charged. Apply again later; if other runs share the account, give this resource a longer create "+
 			"timeout or split the account between the runs (create_rate_limit, status_query_rate).", err))
 	default:
