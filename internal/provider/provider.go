@@ -312,6 +312,7 @@ func (p *kieProvider) Resources(context.Context) []func() resource.Resource {
 func (p *kieProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		newFluxTaskDataSource,
+		newMarketTaskDataSource,
 		newCreditsDataSource,
 	}
 }
