@@ -126,7 +126,7 @@ func (r *fluxImageResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	d, ok := r.requireData(&resp.Diagnostics)
+	d, ok := requireProviderData(r.data, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -335,7 +335,7 @@ func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 	r.data.noteUnfinished(ctx, &state)
 	if state.Status.IsNull() {
 		// Only an import leaves the status unknown: fetch the task once to fill in everything else.
-		d, ok := r.requireData(&resp.Diagnostics)
+		d, ok := requireProviderData(r.data, &resp.Diagnostics)
 		if !ok {
 			return
 		}
@@ -392,7 +392,7 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 	// Carry over what the task produced; the plan holds those as copies of state already.
 	plan.copyComputedFrom(&state)
 	if state.Status.ValueString() != kie.FlagSuccess.String() {
-		d, ok := r.requireData(&resp.Diagnostics)
+		d, ok := requireProviderData(r.data, &resp.Diagnostics)
 		if !ok {
 			return
 		}
@@ -422,7 +422,7 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 		}
 		plan.OutputSHA256, plan.OutputSize = state.OutputSHA256, state.OutputSize
 	default:
-		d, ok := r.requireData(&resp.Diagnostics)
+		d, ok := requireProviderData(r.data, &resp.Diagnostics)
 		if !ok {
 			return
 		}
@@ -480,12 +480,4 @@ func (r *fluxImageResource) ImportState(ctx context.Context, req resource.Import
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), taskID)...)
 	setIdentity(ctx, resp.Identity, taskID, &resp.Diagnostics)
-}
-
-func (r *fluxImageResource) requireData(diags *diag.Diagnostics) (*providerData, bool) {
-	if r.data == nil {
-		diags.AddError("Provider not configured", "The kie provider was not configured before this resource was used.")
-		return nil, false
-	}
-	return r.data, true
 }

@@ -110,3 +110,12 @@ func plainValues(t testing.TB, attrs map[string]tftypes.Value) map[string]any {
 	}
 	return out
 }
+
+// storedFluxImage decodes a stored kie_flux_image as the resume hook does.
+func storedFluxImage(ctx context.Context, raw []byte) (*fluxImageModel, error) {
+	var m fluxImageModel
+	if err := decodeStored(ctx, fluxImageSchema(ctx), raw, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}

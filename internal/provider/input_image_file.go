@@ -23,33 +23,38 @@ const inputImageUploadPath = "images/terraform-provider-kie"
 // inspectInputImage checks that p is a readable, non-empty image within the size cap and returns its
 // SHA-256. It runs at plan time, so a bad file never becomes a paid task with a broken input.
 func inspectInputImage(p string) (string, error) {
+	return inspectImageFile("input_image_file", p)
+}
+
+// inspectImageFile is inspectInputImage for the attribute named attr.
+func inspectImageFile(attr, p string) (string, error) {
 	f, err := os.Open(p) //nolint:gosec // the path is the user's own input_image_file
 	if err != nil {
-		return "", fmt.Errorf("input_image_file %q cannot be read: %w", p, err)
+		return "", fmt.Errorf("%s %q cannot be read: %w", attr, p, err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return "", fmt.Errorf("input_image_file %q: %w", p, err)
+		return "", fmt.Errorf("%s %q: %w", attr, p, err)
 	}
 	switch {
 	case !info.Mode().IsRegular():
-		return "", fmt.Errorf("input_image_file %q is not a regular file", p)
+		return "", fmt.Errorf("%s %q is not a regular file", attr, p)
 	case info.Size() == 0:
-		return "", fmt.Errorf("input_image_file %q is empty", p)
+		return "", fmt.Errorf("%s %q is empty", attr, p)
 	case info.Size() > maxInputImageBytes:
-		return "", fmt.Errorf("input_image_file %q is %d bytes, more than the %d MiB limit", p, info.Size(), maxInputImageBytes>>20)
+		return "", fmt.Errorf("%s %q is %d bytes, more than the %d MiB limit", attr, p, info.Size(), maxInputImageBytes>>20)
 	}
 	// Hash everything while keeping the head for the format check.
 	var head bytes.Buffer
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(h, &limitedBuffer{buf: &head, max: 64 << 10}), f); err != nil {
-		return "", fmt.Errorf("input_image_file %q cannot be read: %w", p, err)
+		return "", fmt.Errorf("%s %q cannot be read: %w", attr, p, err)
 	}
 	if _, format, err := image.DecodeConfig(bytes.NewReader(head.Bytes())); err != nil {
-		return "", fmt.Errorf("input_image_file %q is not a PNG, JPEG or GIF image: %w", p, err)
+		return "", fmt.Errorf("%s %q is not a PNG, JPEG or GIF image: %w", attr, p, err)
 	} else if format == "" {
-		return "", fmt.Errorf("input_image_file %q has an unknown image format", p)
+		return "", fmt.Errorf("%s %q has an unknown image format", attr, p)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

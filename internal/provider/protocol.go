@@ -58,32 +58,42 @@ type protocolServer struct {
 
 // --- The resume hook ---
 
-// UpgradeResourceState records an unfinished task of any stored kie_flux_image, then lets the
-// framework upgrade the object as usual.
+// UpgradeResourceState records an unfinished task of any stored image, then lets the framework upgrade
+// the object as usual.
 func (s *protocolServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
-	if d := s.configured.Load(); d != nil && req.TypeName == fluxImageTypeName && req.RawState != nil && len(req.RawState.JSON) > 0 {
+	if d := s.configured.Load(); d != nil && req.RawState != nil && len(req.RawState.JSON) > 0 {
 		ctx = d.logContext(ctx)
-		if m, err := storedFluxImage(ctx, req.RawState.JSON); err != nil {
-			tflog.Debug(ctx, "stored kie_flux_image not understood; not checked for an unfinished task", map[string]any{"error": err.Error()})
-		} else {
-			d.noteUnfinished(ctx, m)
+		var err error
+		switch req.TypeName {
+		case fluxImageTypeName:
+			var m fluxImageModel
+			if err = decodeStored(ctx, fluxImageSchema(ctx), req.RawState.JSON, &m); err == nil {
+				d.noteUnfinished(ctx, &m)
+			}
+		case imageTypeName:
+			var m imageModel
+			if err = decodeStored(ctx, imageSchema(ctx), req.RawState.JSON, &m); err == nil {
+				d.noteUnfinishedImage(ctx, &m)
+			}
+		}
+		if err != nil {
+			tflog.Debug(ctx, "stored object not understood; not checked for an unfinished task",
+				map[string]any{"type": req.TypeName, "error": err.Error()})
 		}
 	}
 	return s.ProviderServer.UpgradeResourceState(ctx, req)
 }
 
-// storedFluxImage reads a stored object's JSON through the resource's own schema and model.
-func storedFluxImage(ctx context.Context, raw []byte) (*fluxImageModel, error) {
-	sch := fluxImageSchema(ctx)
+// decodeStored reads a stored object's JSON through the resource's own schema into its model.
+func decodeStored(ctx context.Context, sch schema.Schema, raw []byte, model any) error {
 	v, err := tftypes.ValueFromJSONWithOpts(raw, sch.Type().TerraformType(ctx), tftypes.ValueFromJSONOpts{IgnoreUndefinedAttributes: true})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var m fluxImageModel
-	if diags := (tfsdk.State{Schema: sch, Raw: v}).Get(ctx, &m); diags.HasError() {
-		return nil, fmt.Errorf("%v", diags)
+	if diags := (tfsdk.State{Schema: sch, Raw: v}).Get(ctx, model); diags.HasError() {
+		return fmt.Errorf("%v", diags)
 	}
-	return &m, nil
+	return nil
 }
 
 // --- The unchanged-image shortcut ---

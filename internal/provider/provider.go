@@ -306,6 +306,7 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 func (p *kieProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newFluxImageResource,
+		newImageResource,
 	}
 }
 
