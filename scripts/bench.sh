@@ -26,10 +26,15 @@
 #   BENCH_CREATE_WINDOW_ATTR=name     provider attribute of the create window, set to 10 s/S
 #                                     (default: create_rate_window when the provider has it)
 #   BENCH_APPLY_TIMEOUT=3600          seconds before one apply is interrupted
+#   BENCH_LARGE_N=5000      images of the one large apply, run with the real provider and with its floor
+#                           (bench/noop-provider with KIE_NOOP=apply: ApplyResourceChange answered at once)
+#   BENCH_LARGE_PARALLELISM=50        its -parallelism
+#   BENCH_LARGE_IMAGE_SCALE=0.1       its kie-mock -image-scale, unpadded (~10 KB PNGs): the scenario
+#                           measures the provider's share of Terraform's walk, not downloads
 #   BENCH_SHARED_N=100      images per run of the shared-account scenario (3 concurrent applies with
 #                           one key, and a second apply joining a first one half way)
 #   BENCH_SHARED_TRIALS=3   trials of each shared-account scenario (its targets use the median trial)
-#   BENCH_ONLY="shared"     run only these scenarios (apply shared plan memory) and write no report:
+#   BENCH_ONLY="shared"     run only these scenarios (apply shared large plan memory) and write no report:
 #                           for trying a change quickly; raw data goes to bench/work/only/
 #   KIE_PINNED_ONLY=1       ignore a terraform on PATH (see scripts/ensure-cli.sh)
 set -euo pipefail
@@ -58,9 +63,12 @@ create_rate_limit=${BENCH_CREATE_RATE_LIMIT:-20}
 apply_timeout=${BENCH_APPLY_TIMEOUT:-3600}
 shared_n=${BENCH_SHARED_N:-100}
 shared_trials=${BENCH_SHARED_TRIALS:-3}
+large_n=${BENCH_LARGE_N:-5000}
+large_par=${BENCH_LARGE_PARALLELISM:-50}
+large_image_scale=${BENCH_LARGE_IMAGE_SCALE:-0.1}
 only=${BENCH_ONLY:-}
 for scenario in $only; do
-  case $scenario in apply | shared | plan | memory) ;; *) die "BENCH_ONLY: unknown scenario '$scenario' (apply shared plan memory)" ;; esac
+  case $scenario in apply | shared | large | plan | memory) ;; *) die "BENCH_ONLY: unknown scenario '$scenario' (apply shared large plan memory)" ;; esac
 done
 # want SCENARIO: whether this run includes it.
 want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
@@ -72,10 +80,11 @@ if [ "${BENCH_QUICK:-}" = 1 ]; then
   big_n=${BENCH_BIG_N:-5}
   shared_n=${BENCH_SHARED_N:-20}
   shared_trials=${BENCH_SHARED_TRIALS:-1}
+  large_n=${BENCH_LARGE_N:-200}
 fi
 
 awk -v s="$scale" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 1000) }' || die "BENCH_SCALE must be a number in (0, 1000], not '$scale'"
-for n in $sizes $plan_n $big_n $shared_n $shared_trials; do
+for n in $sizes $plan_n $big_n $shared_n $shared_trials $large_n $large_par; do
   case $n in '' | *[!0-9]*) die "image counts must be whole numbers, got '$n'" ;; esac
   [ "$n" -gt 0 ] || die "image counts must be positive"
 done
@@ -83,6 +92,8 @@ case $big_mib$big_rate in '' | *[!0-9.]*) die "BENCH_BIG_MIB and BENCH_BIG_RATE_
 case $image_min$image_max in '' | *[!0-9]*) die "BENCH_IMAGE_MIN_BYTES and BENCH_IMAGE_MAX_BYTES must be whole numbers" ;; esac
 [ "$image_min" -le "$image_max" ] || die "BENCH_IMAGE_MIN_BYTES must not exceed BENCH_IMAGE_MAX_BYTES"
 awk -v s="$image_scale" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 4) }' || die "BENCH_IMAGE_SCALE must be a number in (0, 4], not '$image_scale'"
+awk -v s="$large_image_scale" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 4) }' ||
+  die "BENCH_LARGE_IMAGE_SCALE must be a number in (0, 4], not '$large_image_scale'"
 # kie-mock's picture size and padding for the apply and plan runs.
 image_pad=(-image-scale "$image_scale" -image-min-bytes "$image_min" -image-max-bytes "$image_max")
 
@@ -197,7 +208,7 @@ now_ns() { date +%s%N; }
 
 # ---------------------------------------------------------------------------------------------
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-log "scale S=$scale, sizes: $sizes, plan: $plan_n images, large downloads: $big_n x ${big_mib} MiB${quick:+ (quick)}"
+log "scale S=$scale, sizes: $sizes, large apply: $large_n, plan: $plan_n images, large downloads: $big_n x ${big_mib} MiB${quick:+ (quick)}"
 cli=$(scripts/ensure-cli.sh terraform)
 # sed reads all of the output: `| head -n1` could end the CLI with SIGPIPE and fail under pipefail.
 cli_version=$(TF_CLI_CONFIG_FILE=/dev/null "$cli" version 2>/dev/null | sed -n 1p)
@@ -214,7 +225,8 @@ build_commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff -
 for tool in sampler chart report cdn; do
   go build -trimpath -o "$bin/bench-$tool" "./bench/$tool"
 done
-# The provider with instant Validate/Read/Plan answers (bench/noop-provider), for the plan floor.
+# The provider with instant Validate/Read/Plan answers (bench/noop-provider), for the plan floor; with
+# KIE_NOOP=apply, instant ApplyResourceChange answers instead, for the large apply's floor.
 mkdir -p "$bin/noop"
 go build -trimpath -o "$bin/noop/terraform-provider-kie" ./bench/noop-provider
 
@@ -286,8 +298,12 @@ provider_vars() {
     -var="create_rate_limit=${5:-$create_rate_limit}" -var="status_query_rate=${6:-$query_rate}"
 }
 
+# cpu_ticks PID: user+system CPU time of a process in clock ticks (0 when it is gone).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 # timed_apply ID KIND DIR N PARALLELISM MOCK_URL [VAR ARGS...]: one apply from an empty state,
-# sampled; writes runs/ID.json.
+# sampled; writes runs/ID.json. With timed_mock_pid set, the run also records that kie-mock's CPU time.
+timed_mock_pid=
 timed_apply() {
   local id=$1 kind=$2 dir=$3 n=$4 par=$5 url=$6
   shift 6
@@ -296,7 +312,8 @@ timed_apply() {
   wait_idle "$url"
   mock_post "$url" reset-stats
   log "run $id: $kind, N=$n, -parallelism=$par..."
-  local start end rc=0 tf_pid sampler_pid
+  local start end rc=0 tf_pid sampler_pid mock_ticks=0
+  [ -z "$timed_mock_pid" ] || mock_ticks=$(cpu_ticks "$timed_mock_pid")
   start=$(now_ns)
   (
     cd "$dir"
@@ -316,6 +333,7 @@ timed_apply() {
   bg_pids+=("$sampler_pid")
   wait "$tf_pid" || rc=$?
   end=$(now_ns)
+  [ -z "$timed_mock_pid" ] || mock_ticks=$(($(cpu_ticks "$timed_mock_pid") - mock_ticks))
   forget_pid "$tf_pid"
   wait "$sampler_pid" || log "sampler of $id exited with an error"
   forget_pid "$sampler_pid"
@@ -329,8 +347,10 @@ timed_apply() {
   jq -n --arg id "$id" --arg kind "$kind" --argjson n "$n" --argjson par "$par" --argjson rc "$rc" \
     --argjson start "$start" --argjson finish "$end" --argjson files "$files" --argjson bytes "$bytes" \
     --slurpfile stats "$run_dir/runs/$id-stats.json" --slurpfile sampler "$run_dir/runs/$id-sampler.json" \
+    --argjson mockCpu "$([ -n "$timed_mock_pid" ] && awk -v t="$mock_ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }' || echo null)" \
     '{id: $id, kind: $kind, n: $n, parallelism: $par, exitCode: $rc, startNs: $start, endNs: $finish,
-      wallSec: (($finish - $start) / 1e9), files: $files, bytes: $bytes, stats: $stats[0], sampler: $sampler[0]}' \
+      wallSec: (($finish - $start) / 1e9), files: $files, bytes: $bytes, stats: $stats[0], sampler: $sampler[0]}
+      + (if $mockCpu == null then {} else {mockCpuSec: $mockCpu} end)' \
     >"$run_dir/runs/$id.json"
   rm -f "$run_dir/runs/$id-stats.json" "$run_dir/runs/$id-sampler.json"
   local wall
@@ -456,6 +476,31 @@ for trial in $(seq 1 "$shared_trials"); do
 done
 stop_mock "$shared_pid"
 for i in 1 2 3; do rm -rf "$run_dir/tf/shared-$i/out"; done
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 1c. One large apply (BENCH_LARGE_N images, 5,000 by default) against the same scaled limits, and its
+# floor: the same apply served by bench/noop-provider with KIE_NOOP=apply (the real provider, its
+# ApplyResourceChange answered at once: no request, no wait, no file), i.e. Terraform's own cost of
+# walking that many resources of this schema. Pictures are small and unpadded (~10 KB at 0.1) so that
+# neither the mock's drawing nor the disk competes with Terraform and the provider for the 2 CPUs.
+if want large; then
+start_mock large -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
+  -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" \
+  -image-scale "$large_image_scale" -image-min-bytes 0 -image-max-bytes 0
+large_url=$mock_url
+large_pid=$mock_pid
+prepare_dir provider "$run_dir/tf/large"
+write_provider_override "$run_dir/tf/large" "$provider_window" "${initial_delay_ms}ms"
+mapfile -t large_pvars < <(provider_vars "$large_url")
+timed_mock_pid=$large_pid
+timed_apply "large-provider-n$large_n-p$large_par" provider "$run_dir/tf/large" "$large_n" "$large_par" "$large_url" \
+  "${large_pvars[@]}"
+KIE_NOOP=apply TF_CLI_CONFIG_FILE="$noop_config" timed_apply "large-floor-n$large_n-p$large_par" floor \
+  "$run_dir/tf/large" "$large_n" "$large_par" "$large_url" "${large_pvars[@]}"
+timed_mock_pid=
+stop_mock "$large_pid"
+rm -rf "$run_dir/tf/large/out" "$run_dir/tf/large/terraform.tfstate" "$run_dir/tf/large/terraform.tfstate.backup"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -595,6 +640,7 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
   --argjson imageMin "$image_min" --argjson imageMax "$image_max" --arg imageScale "$image_scale" \
   --argjson sharedN "$shared_n" --arg retryAfterUnit "${retry_after_unit_ms}ms" \
   --argjson planN "$plan_n" --argjson bigN "$big_n" --arg bigMiB "$big_mib" --arg bigRate "$big_rate" \
+  --argjson largeN "$large_n" --argjson largePar "$large_par" --arg largeImageScale "$large_image_scale" \
   '{date: $date, command: $command, scale: ($scale | tonumber), sizes: ($sizes | split(" ") | map(select(. != "") | tonumber)),
     quick: $quick, nproc: $nproc, cpu: $cpu, mem: $mem, kernel: $kernel, loadStart: $loadStart, loadEnd: $loadEnd, cli: $cli, go: $go, commit: $commit,
     createLimit: 20, latencyMs: $latencyMs, jitterMs: $jitterMs, windowMs: $windowMs,
@@ -604,7 +650,8 @@ jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
     baseline: {poll: $baselinePoll, retrySleep: $baselineRetry},
     imageMinBytes: $imageMin, imageMaxBytes: $imageMax, imageScale: ($imageScale | tonumber),
     sharedN: $sharedN, retryAfterUnit: $retryAfterUnit,
-    planN: $planN, bigN: $bigN, bigMiB: ($bigMiB | tonumber), bigRateMiB: ($bigRate | tonumber)}' >"$run_dir/meta.json"
+    planN: $planN, bigN: $bigN, bigMiB: ($bigMiB | tonumber), bigRateMiB: ($bigRate | tonumber),
+    largeN: $largeN, largeParallelism: $largePar, largeImageScale: ($largeImageScale | tonumber)}' >"$run_dir/meta.json"
 
 # shellcheck disable=SC2086 # split the list
 largest=$(printf '%s\n' $sizes | sort -n | tail -n1)

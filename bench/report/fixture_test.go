@@ -21,7 +21,8 @@ func fixtureMeta() *meta {
 		CPU: "AMD EPYC", Mem: "23.5 GiB", Kernel: "Linux 6.1", LoadStart: "6.77 3.38 2.46", LoadEnd: "6.92 18.28 13.42",
 		CLI: "Terraform v1.11.4", Go: "go1.26.0 linux/amd64", Commit: "e6c47a2", CreateLim: 20, LatencyMs: 1000,
 		JitterMs: 2000, WindowMs: 1000, PlanN: 1000, ImageMin: 1000000, ImageMax: 2000000, ImageScale: 0.25,
-		BigN: 50, BigMiB: 20, BigRate: 4, SharedN: 100, RetryAfterUnit: "100ms"}
+		BigN: 50, BigMiB: 20, BigRate: 4, SharedN: 100, RetryAfterUnit: "100ms", LargeN: 5000, LargePar: 50,
+		LargeImageScale: 0.1}
 	m.Provider.PollMin, m.Provider.PollMax, m.Provider.RequestTimeout = "300ms", "3000ms", "6000ms"
 	m.Provider.QueryRate, m.Provider.CreateRateLimit = "100", 20
 	m.Provider.WindowAttr, m.Provider.Window = "create_rate_window", "1000ms"
@@ -107,6 +108,14 @@ func fullFixture() fixture {
 	big4 := fixtureApply(m, "provider", 50, 50, 22.4, 0.5, 100, 0)
 	big4.ID, big4.Bytes, big4.Sampler.ProviderPeakHWMKiB = "bigdl-mock4-n50", 50*820_000, 52_224
 	runs[big4.ID] = big4
+	large := fixtureApply(m, "provider", 5000, 50, 548.2, 21.6, 24_950, 0)
+	large.ID, large.Bytes, large.Sampler.ProviderPeakHWMKiB, large.Sampler.ProviderCPUSec = "large-provider-n5000-p50", 5000*10_594, 187_392, 212.4
+	large.MockCPUSec = ptr(31.7)
+	runs[large.ID] = large
+	floor := fixtureApply(m, "floor", 5000, 50, 501.3, 0, 0, 0)
+	floor.ID, floor.Files, floor.Bytes, floor.Stats, floor.tasksInRun = "large-floor-n5000-p50", 0, 0, mockStats{}, 0
+	floor.Sampler.ProviderPeakHWMKiB, floor.MockCPUSec = 98_304, ptr(0.2)
+	runs[floor.ID] = floor
 	plans := fixturePlans(m.PlanN, "provider-first", "provider", "provider-floor", "baseline", "provider-nofile",
 		"provider-empty", "baseline-empty")
 	plans["plan-provider-empty-2"].Sampler.ProviderPeakHWMKiB = 0
@@ -127,7 +136,7 @@ func fullFixture() fixture {
 
 func degradedFixture() fixture {
 	m := fixtureMeta()
-	m.Quick, m.Sizes, m.Scale, m.PlanN, m.BigN, m.BigMiB, m.SharedN = true, []int{20}, 1, 50, 5, 8, 20
+	m.Quick, m.Sizes, m.Scale, m.PlanN, m.BigN, m.BigMiB, m.SharedN, m.LargeN = true, []int{20}, 1, 50, 5, 8, 20, 200
 	m.Command = "BENCH_QUICK=1 make bench"
 	m.WindowMs, m.LatencyMs, m.JitterMs = 7000, 10000, 20000
 	m.Provider.WindowAttr, m.Provider.InitialAttr, m.Provider.SafetyPoll = "", "", ""
@@ -148,6 +157,10 @@ func degradedFixture() fixture {
 	big.ID, big.ExitCode, big.Files = "bigdl-cdn-n5", 2, 4
 	big.Sampler.ProviderPeakHWMKiB = 160_000
 	runs[big.ID] = big
+	// The large apply ran out of memory's target and had no floor to compare with.
+	large := fixtureApply(m, "provider", 200, 50, 60, 2, 1000, 0)
+	large.ID, large.Sampler.ProviderPeakHWMKiB = "large-provider-n200-p50", 300_000
+	runs[large.ID] = large
 	plans := fixturePlans(m.PlanN, "provider", "provider-floor", "baseline-empty")
 	plans["plan-provider-2"].ExitCode, plans["plan-provider-2"].APICalls = 2, 3
 	shared := []*sharedScenario{fixtureShared("shared-3", false, 20, []float64{0, 0, 0}, []float64{30, 31, 32}, 0.5, 12)}
@@ -165,3 +178,5 @@ func emptyFixture() fixture {
 	m.LoadStart = ""
 	return fixture{m: m, runs: map[string]*applyRun{}, plans: map[string]*planRun{}, cdn: &cdnStats{}}
 }
+
+func ptr[T any](v T) *T { return &v }

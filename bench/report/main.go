@@ -54,6 +54,10 @@ type meta struct {
 	BigMiB     float64 `json:"bigMiB"`
 	BigRate    float64 `json:"bigRateMiB"`
 	SharedN    int     `json:"sharedN"`
+	// The large apply (0 in reports before it): images, -parallelism and kie-mock's -image-scale.
+	LargeN          int     `json:"largeN"`
+	LargePar        int     `json:"largeParallelism"`
+	LargeImageScale float64 `json:"largeImageScale"`
 	// RetryAfterUnit is kie-mock's -retry-after-unit.
 	RetryAfterUnit string `json:"retryAfterUnit"`
 	Provider       struct {
@@ -108,6 +112,8 @@ type applyRun struct {
 	Bytes       int64          `json:"bytes"`
 	Stats       mockStats      `json:"stats"`
 	Sampler     samplerSummary `json:"sampler"`
+	// MockCPUSec is the CPU time kie-mock spent during the run, where it was measured.
+	MockCPUSec *float64 `json:"mockCpuSec"`
 
 	// Derived.
 	lowerBound   float64

@@ -3,6 +3,7 @@ package main
 import (
 	"embed"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"text/template"
@@ -31,9 +32,10 @@ func newTemplate(r *Report) (*template.Template, error) {
 			}
 			return Account{}, fmt.Errorf("no shared scenario %q", id)
 		},
-		"f0":       func(v any) string { return fmt.Sprintf("%.0f", v) },
-		"f1":       func(v any) string { return fmt.Sprintf("%.1f", v) },
-		"f2":       func(v any) string { return fmt.Sprintf("%.2f", v) },
+		"f0":       func(v any) string { return fmt.Sprintf("%.0f", deref(v)) },
+		"f1":       func(v any) string { return fmt.Sprintf("%.1f", deref(v)) },
+		"f2":       func(v any) string { return fmt.Sprintf("%.2f", deref(v)) },
+		"finite":   func(r Ratio) bool { return !math.IsInf(float64(r), 0) && !math.IsNaN(float64(r)) },
 		"div":      func(a, b float64) float64 { return a / b },
 		"inc":      func(i int) int { return i + 1 },
 		"mib":      mib,
@@ -85,4 +87,12 @@ func passFail(ok bool) string {
 		return "**PASS**"
 	}
 	return "**FAIL**"
+}
+
+// deref formats an optional figure (a *float64 that is set) like a plain one.
+func deref(v any) any {
+	if p, ok := v.(*float64); ok && p != nil {
+		return *p
+	}
+	return v
 }

@@ -19,6 +19,7 @@ type Report struct {
 	Targets []Target       `json:"targets"`
 	Applies []ApplyTable   `json:"applies"`
 	Shared  *SharedSection `json:"shared,omitempty"`
+	Large   *LargeSection  `json:"large,omitempty"`
 	Chart   Chart          `json:"chart"`
 	Plan    *PlanSection   `json:"plan,omitempty"`
 	Memory  MemorySection  `json:"memory"`
@@ -139,6 +140,7 @@ func build(m *meta, runs map[string]*applyRun, plans map[string]*planRun, cdn *c
 		Caveats: Caveats{UnscaledWindow: m.Provider.WindowAttr == "" && m.WindowMs != 10000},
 		Chart:   Chart{N: maxSize(m), Path: chart},
 		Shared:  sharedSection(m, shared),
+		Large:   largeSection(m, runs),
 		Plan:    planSection(m, plans),
 		Memory:  MemorySection{CDN: *cdn},
 	}

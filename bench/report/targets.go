@@ -15,6 +15,7 @@ type Target struct {
 	Plan   *PlanFigures   `json:"plan,omitempty"`
 	Memory *MemoryFigures `json:"memory,omitempty"`
 	Shared []SharedGroup  `json:"shared,omitempty"`
+	Large  *LargeFigures  `json:"large,omitempty"`
 }
 
 // Failure is set when an apply did not write every file.
@@ -97,6 +98,7 @@ func targets(m *meta, runs map[string]*applyRun, plans map[string]*planRun, cdn 
 	if t, ok := wallTarget(runs, largest); ok {
 		out = append(out, t)
 	}
+	out = append(out, largeTargets(m, runs)...)
 	var prov []*applyRun
 	for _, n := range m.Sizes {
 		for _, par := range []int{50, 10} {
@@ -104,6 +106,9 @@ func targets(m *meta, runs map[string]*applyRun, plans map[string]*planRun, cdn 
 				prov = append(prov, r)
 			}
 		}
+	}
+	if id, _ := largeIDs(m); runs[id] != nil {
+		prov = append(prov, runs[id])
 	}
 	out = append(out, postsTarget(prov), queriesTarget(prov), steady429Target(prov))
 	if t, ok := planTarget(m, plans); ok {

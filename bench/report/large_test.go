@@ -1,0 +1,55 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// The large apply passes only when it wrote every file, a floor ran, the ratio is at most 1.15 and the
+// provider stayed under 300 MB; the floor's own row is judged by its exit code alone (it writes no file).
+func TestLargeTargets(t *testing.T) {
+	m := &meta{CreateLim: 20, WindowMs: 1000, LatencyMs: 1000, JitterMs: 2000, LargeN: 5000, LargePar: 50}
+	runs := func(wall, floor float64, floorExit int, peakKiB int64) map[string]*applyRun {
+		pid, fid := largeIDs(m)
+		p := &applyRun{ID: pid, N: 5000, Parallelism: 50, WallSec: wall, Files: 5000,
+			Sampler: samplerSummary{ProviderPeakHWMKiB: peakKiB}}
+		f := &applyRun{ID: fid, Kind: "floor", N: 5000, Parallelism: 50, WallSec: floor, ExitCode: floorExit}
+		return map[string]*applyRun{pid: p, fid: f}
+	}
+	rows := func(r map[string]*applyRun) []string {
+		out := renderBlock(t, "targets", &Report{Targets: largeTargets(m, r)})
+		var got []string
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "| One apply of") || strings.HasPrefix(line, "| Provider peak RSS") {
+				got = append(got, line)
+			}
+		}
+		if len(got) != 2 {
+			t.Fatalf("want the wall and memory rows, got:\n%s", out)
+		}
+		return got
+	}
+	got := rows(runs(575, 500, 0, 292_968)) // 1.15× exactly, 299.99 MB
+	for i, want := range []string{"575.0 s vs 500.0 s: **1.15×** (the API's bound LB(5000) is 251.9 s) | **PASS**",
+		"peak VmHWM 300 MB (286 MiB) | **PASS**"} {
+		if !strings.Contains(got[i], want) {
+			t.Errorf("row %q lacks %q", got[i], want)
+		}
+	}
+	if got := rows(runs(576, 500, 0, 292_969)); !strings.HasSuffix(got[0], "**FAIL** |") || !strings.HasSuffix(got[1], "**FAIL** |") {
+		t.Errorf("1.152× and 300.0 MB should fail: %q", got)
+	}
+	if got := rows(runs(400, 300, 1, 1000)); !strings.Contains(got[0], "the floor did not run or failed") || !strings.HasSuffix(got[0], "**FAIL** |") {
+		t.Errorf("a failed floor cannot pass: %q", got[0])
+	}
+	r := runs(500, 500, 0, 1000)
+	pid, _ := largeIDs(m)
+	r[pid].Files = 4999
+	if got := rows(r); !strings.Contains(got[0], "the apply failed (exit 0, 4999/5000 files)") || !strings.HasSuffix(got[1], "**FAIL** |") {
+		t.Errorf("a missing file fails both: %q", got)
+	}
+	s := largeSection(m, runs(550, 500, 0, 1000))
+	if len(s.Rows) != 2 || !s.Rows[1].Floor || !s.Rows[1].OK || float64(s.Rows[0].VsFloor) != 1.1 {
+		t.Errorf("section rows: %+v", s.Rows)
+	}
+}
