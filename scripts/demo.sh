@@ -80,9 +80,9 @@ if [ "$mode" = mock ]; then
   # The mock costs nothing: a spend cap meant for the real API must not stop the demo.
   unset KIE_MAX_NEW_IMAGES
 else
-  # The demo makes five images; cap new paid tasks per run unless the caller chose a cap.
-  export KIE_MAX_NEW_IMAGES="${KIE_MAX_NEW_IMAGES:-5}"
-  log "using the REAL KIE API${KIE_BASE_URL:+ at $KIE_BASE_URL}: five images, about \$0.20. Ctrl-C within 5s to stop."
+  # The demo makes six images; cap new paid tasks per run unless the caller chose a cap.
+  export KIE_MAX_NEW_IMAGES="${KIE_MAX_NEW_IMAGES:-6}"
+  log "using the REAL KIE API${KIE_BASE_URL:+ at $KIE_BASE_URL}: six images, about \$0.22. Ctrl-C within 5s to stop."
   sleep 5
 fi
 

@@ -1,8 +1,9 @@
-# Demo for `make demo`: generate a landscape, edit it, and make a small set of icons.
+# Demo for `make demo`: generate a landscape, edit it with two model families (Flux Kontext and
+# nano-banana on KIE's Market API), and make a small set of icons.
 #
 # The provider reads KIE_API_KEY and KIE_BASE_URL from the environment; `make demo` points them at
 # the local kie-mock server unless KIE_DEMO_REAL=1 is set (then this costs real credits:
-# five images, about $0.20 with flux-kontext-pro).
+# six images, about $0.22).
 
 terraform {
   required_providers {
@@ -32,6 +33,18 @@ resource "kie_flux_image" "balloons" {
   output_path   = "${path.module}/out/balloons.png"
 }
 
+# A Market model edits the same landscape: kie_image takes any of KIE's current image models, with
+# KIE's input object for it.
+resource "kie_image" "winter" {
+  model = "google/nano-banana-edit"
+  input = {
+    prompt        = "Turn the scene into a snowy winter morning, keep the composition"
+    image_urls    = [kie_flux_image.landscape.result_image_url]
+    output_format = "png"
+  }
+  output_path = "${path.module}/out/winter.png"
+}
+
 locals {
   icons = {
     rocket = "A flat vector icon of a small red rocket on a white background"
@@ -56,6 +69,7 @@ output "files" {
     {
       landscape = kie_flux_image.landscape.output_path
       balloons  = kie_flux_image.balloons.output_path
+      winter    = kie_image.winter.results[0].path
     },
     { for name, img in kie_flux_image.icon : "icon_${name}" => img.output_path },
   )
@@ -67,6 +81,7 @@ output "task_ids" {
     {
       landscape = kie_flux_image.landscape.task_id
       balloons  = kie_flux_image.balloons.task_id
+      winter    = kie_image.winter.task_id
     },
     { for name, img in kie_flux_image.icon : "icon_${name}" => img.task_id },
   )
@@ -78,6 +93,7 @@ output "sha256" {
     {
       landscape = kie_flux_image.landscape.output_sha256
       balloons  = kie_flux_image.balloons.output_sha256
+      winter    = kie_image.winter.results[0].sha256
     },
     { for name, img in kie_flux_image.icon : "icon_${name}" => img.output_sha256 },
   )
@@ -88,5 +104,6 @@ output "result_urls" {
   value = {
     landscape = kie_flux_image.landscape.result_image_url
     balloons  = kie_flux_image.balloons.result_image_url
+    winter    = kie_image.winter.results[0].url
   }
 }
