@@ -1,4 +1,4 @@
-// Package provider is the Terraform plugin framework glue for the KIE Flux Kontext API.
+// Package provider is the Terraform plugin framework glue for KIE's image APIs.
 package provider
 
 import (
@@ -83,8 +83,8 @@ func (p *kieProvider) Metadata(_ context.Context, _ provider.MetadataRequest, re
 
 func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The KIE provider generates and edits images with KIE's Flux Kontext API " +
-			"(`flux-kontext-pro` and `flux-kontext-max`). Every generation is a paid task: the provider " +
+		MarkdownDescription: "The KIE provider generates and edits images with KIE's current Market image models " +
+			"(`kie_image`) and its Flux Kontext API (`kie_flux_image`). Every generation is a paid task: the provider " +
 			"never retries a generation request whose outcome is unknown, keeps every task id in state, " +
 			"and restores lost local files by downloading again, never by generating again.",
 		Attributes: map[string]schema.Attribute{
