@@ -38,10 +38,12 @@ var (
 )
 
 type fluxImageResource struct {
-	data *providerData
+	taskResource
 }
 
-func newFluxImageResource() resource.Resource { return &fluxImageResource{} }
+func newFluxImageResource() resource.Resource {
+	return &fluxImageResource{taskResource{typeName: fluxImageTypeName}}
+}
 
 type fluxImageModel struct {
 	ID                types.String      `tfsdk:"id"`
@@ -78,18 +80,6 @@ func (r *fluxImageResource) Metadata(_ context.Context, req resource.MetadataReq
 
 func (r *fluxImageResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = fluxImageSchema(ctx)
-}
-
-func (r *fluxImageResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T", req.ProviderData))
-		return
-	}
-	r.data = data
 }
 
 // ValidateConfig checks what single-attribute validators cannot: edits allow a lower safety_tolerance.
@@ -131,12 +121,10 @@ func (r *fluxImageResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	ctx = d.logContext(ctx)
-	timeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := withTimeout(ctx, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	taskID, resumed, ok := r.obtainTask(ctx, d, &plan, &resp.Diagnostics)
@@ -381,12 +369,10 @@ func (r *fluxImageResource) Update(ctx context.Context, req resource.UpdateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := withTimeout(ctx, plan.Timeouts.Update, defaultUpdateTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	// Carry over what the task produced; the plan holds those as copies of state already.
@@ -451,33 +437,14 @@ func (r *fluxImageResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := withTimeout(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	// A replaced unfinished object hands its task on to the Create that follows (see flux_image_resume.go).
 	r.data.noteUnfinished(ctx, &state)
 	if !state.OutputPath.IsNull() && !state.OutputSHA256.IsNull() {
 		removeOwnedFile(ctx, &resp.Diagnostics, state.OutputPath.ValueString(), state.OutputSHA256.ValueString(), state.OutputSize.ValueInt64())
 	}
-}
-
-// ImportState takes the task id from `terraform import` / an import block's id, or from an import
-// block's identity (Terraform 1.12 and later).
-func (r *fluxImageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughWithIdentity(ctx, path.Root("task_id"), path.Root("task_id"), req, resp)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	var taskID types.String
-	resp.Diagnostics.Append(resp.State.GetAttribute(ctx, path.Root("task_id"), &taskID)...)
-	if taskID.IsNull() || taskID.ValueString() == "" {
-		resp.Diagnostics.AddError("Missing task id", "Import a kie_flux_image by its KIE task id.")
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), taskID)...)
-	setIdentity(ctx, resp.Identity, taskID, &resp.Diagnostics)
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -36,10 +35,12 @@ var (
 )
 
 type imageResource struct {
-	data *providerData
+	taskResource
 }
 
-func newImageResource() resource.Resource { return &imageResource{} }
+func newImageResource() resource.Resource {
+	return &imageResource{taskResource{typeName: imageTypeName}}
+}
 
 func (r *imageResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_image"
@@ -47,24 +48,6 @@ func (r *imageResource) Metadata(_ context.Context, req resource.MetadataRequest
 
 func (r *imageResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = imageSchema(ctx)
-}
-
-func (r *imageResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
-	resp.IdentitySchema = identityschema.Schema{Attributes: map[string]identityschema.Attribute{
-		"task_id": identityschema.StringAttribute{RequiredForImport: true, Description: "The KIE task id."},
-	}}
-}
-
-func (r *imageResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T", req.ProviderData))
-		return
-	}
-	r.data = data
 }
 
 // ValidateConfig checks input against the catalogue of KIE's Market models, before anything is paid.
@@ -137,12 +120,10 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 		return
 	}
 	ctx = d.logContext(ctx)
-	timeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := withTimeout(ctx, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	if plan.InputImageSHA256s.IsUnknown() {
@@ -418,12 +399,10 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 		return
 	}
 	ctx = d.logContext(ctx)
-	timeout, diags := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := withTimeout(ctx, plan.Timeouts.Update, defaultUpdateTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	plan.copyTaskFrom(&state)
@@ -478,39 +457,12 @@ func (r *imageResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := withTimeout(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	// A replaced unfinished object hands its task on to the create that follows.
 	r.data.noteUnfinishedImage(ctx, &state)
 	removeMovedResults(ctx, state.results(ctx), nil, &resp.Diagnostics)
-}
-
-// ImportState takes the task id from `terraform import` / an import block's id or identity.
-func (r *imageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughWithIdentity(ctx, path.Root("task_id"), path.Root("task_id"), req, resp)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	var taskID types.String
-	resp.Diagnostics.Append(resp.State.GetAttribute(ctx, path.Root("task_id"), &taskID)...)
-	if taskID.IsNull() || taskID.ValueString() == "" {
-		resp.Diagnostics.AddError("Missing task id", "Import a kie_image by its KIE task id.")
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), taskID)...)
-	setIdentity(ctx, resp.Identity, taskID, &resp.Diagnostics)
-}
-
-// requireProviderData is the configured provider, or an error saying it is missing.
-func requireProviderData(d *providerData, diags *diag.Diagnostics) (*providerData, bool) {
-	if d == nil {
-		diags.AddError("Provider not configured", "The kie provider was not configured before this resource was used.")
-		return nil, false
-	}
-	return d, true
 }

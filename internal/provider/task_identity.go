@@ -6,29 +6,20 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
-// A kie_flux_image is identified by its KIE task id: Terraform 1.12 and later store it as the resource's
+// A paid resource is identified by its KIE task id: Terraform 1.12 and later store it as the resource's
 // identity and import by it (import { identity = { task_id = "..." } }). Every path that writes state
 // sets it, as the framework requires; older CLIs and OpenTofu simply do not ask for it.
 
-var _ resource.ResourceWithIdentity = (*fluxImageResource)(nil)
-
-func (r *fluxImageResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
-	resp.IdentitySchema = identityschema.Schema{
-		Attributes: map[string]identityschema.Attribute{
-			"task_id": identityschema.StringAttribute{
-				RequiredForImport: true,
-				Description:       "The KIE task id.",
-			},
-		},
-	}
-}
+var (
+	_ resource.ResourceWithIdentity = (*fluxImageResource)(nil)
+	_ resource.ResourceWithIdentity = (*imageResource)(nil)
+)
 
 // setIdentity records the task id as the identity, when the framework asks for one.
 func setIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, taskID types.String, diags *diag.Diagnostics) {
