@@ -54,7 +54,8 @@ func ReplaceModelTable(doc string) (string, error) {
 	if strings.Contains(after, TableBegin) {
 		return "", errors.New("more than one model table")
 	}
-	return before + TableBegin + "\n" + ModelTable() + TableEnd + after, nil
+	// Blank lines keep the table a block of its own for every Markdown renderer.
+	return before + TableBegin + "\n\n" + ModelTable() + "\n" + TableEnd + after, nil
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -78,7 +78,7 @@ func TestReplaceModelTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "intro\n" + TableBegin + "\n" + ModelTable() + TableEnd + "\noutro\n"; got != want {
+	if want := "intro\n" + TableBegin + "\n\n" + ModelTable() + "\n" + TableEnd + "\noutro\n"; got != want {
 		t.Errorf("got %q", got)
 	}
 	if again, _ := ReplaceModelTable(got); again != got {
