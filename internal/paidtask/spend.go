@@ -16,6 +16,7 @@ type SpendGuard struct {
 	limit   int64
 	started int64
 	planned map[string]bool // the new generations planned, by image key
+	unknown int             // new generations planned whose arguments were not known yet
 }
 
 // NewSpendGuard returns a guard allowing limit generations (negative: no limit).
@@ -52,7 +53,19 @@ func (g *SpendGuard) plan(key string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.planned[key] = true
-	n := int64(len(g.planned))
+	return g.check()
+}
+
+// planUnknown counts a generation whose key is not known yet, as one of its own.
+func (g *SpendGuard) planUnknown() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.unknown++
+	return g.check()
+}
+
+func (g *SpendGuard) check() error {
+	n := int64(len(g.planned) + g.unknown)
 	if g.limit >= 0 && n > g.limit {
 		return fmt.Errorf("%w: max_new_images is %d and this plan would start at least %d new paid generations. "+
 			"Nothing was paid. Raise max_new_images (or KIE_MAX_NEW_IMAGES), or apply fewer images at a time "+

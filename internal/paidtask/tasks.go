@@ -108,8 +108,13 @@ func (t *Tasks) bury(ctx context.Context, taskID string) {
 }
 
 // PlanNew is the plan-time side of a create: the recorded task it will finish (resumeID), or else one
-// new paid generation counted against the spend limit under imageKey (an error beyond the limit).
-func (t *Tasks) PlanNew(key, imageKey string) (resumeID string, err error) {
+// new paid generation counted against the spend limit under imageKey (an error beyond the limit). With
+// arguments not known yet (known false) the keys are incomplete: no task is announced, and the image
+// counts as one of its own.
+func (t *Tasks) PlanNew(key, imageKey string, known bool) (resumeID string, err error) {
+	if !known {
+		return "", t.spend.planUnknown()
+	}
 	if id, ok := t.ledger.Announce(key); ok {
 		return id, nil
 	}

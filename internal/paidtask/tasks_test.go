@@ -28,7 +28,7 @@ func TestObtainRecordsThenResumes(t *testing.T) {
 		t.Fatalf("Obtain = %q %v %v", id, resumed, err)
 	}
 	next := New(localstate.NewLedger(dir, "http://api"), NewSpendGuard(0))
-	if id, err := next.PlanNew("k", "img"); err != nil || id != "t1" {
+	if id, err := next.PlanNew("k", "img", true); err != nil || id != "t1" {
 		t.Fatalf("PlanNew = %q %v, want the recorded task and no spend", id, err)
 	}
 	id, resumed, err = next.Obtain(ctx, "k", start)
@@ -99,5 +99,18 @@ func TestFinishOutcomes(t *testing.T) {
 				t.Fatalf("IsLost = %v", IsLost(err))
 			}
 		})
+	}
+}
+
+// A plan whose arguments are not known yet cannot tell two images apart: each counts on its own, and
+// none is announced as finishing a recorded task.
+func TestPlanNewWithUnknownArguments(t *testing.T) {
+	tasks, _ := newTasks(t, 1)
+	tasks.Record(context.Background(), "k", "t1")
+	if id, err := tasks.PlanNew("k", "k", false); id != "" || err != nil {
+		t.Fatalf("PlanNew = %q %v, want a new image within the limit", id, err)
+	}
+	if _, err := tasks.PlanNew("k", "k", false); !errors.Is(err, ErrSpendLimit) {
+		t.Fatalf("a second image with unknown arguments: %v, want the spend limit", err)
 	}
 }

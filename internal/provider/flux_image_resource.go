@@ -258,7 +258,7 @@ func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	if req.State.Raw.IsNull() {
 		// Every new image, replacements and tainted objects included, is planned here with a null prior.
-		r.planNewImage(ctx, resp)
+		r.planNewImage(ctx, req, resp)
 		return
 	}
 	var prior types.String
@@ -285,7 +285,7 @@ func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 
 // planNewImage announces a create that will finish an unfinished task, or counts a new paid generation
 // against max_new_images, failing the plan before anything is paid.
-func (r *fluxImageResource) planNewImage(ctx context.Context, resp *resource.ModifyPlanResponse) {
+func (r *fluxImageResource) planNewImage(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if r.data == nil {
 		return // unconfigured (validation): the apply-time guard still holds
 	}
@@ -293,7 +293,7 @@ func (r *fluxImageResource) planNewImage(ctx context.Context, resp *resource.Mod
 	if diags := resp.Plan.Get(ctx, &m); diags.HasError() {
 		return
 	}
-	planNewTask(r.data, m.resumeKey(), m.resumeKey()+"\x00"+m.OutputPath.ValueString(), &resp.Diagnostics)
+	planNewTask(r.data, m.resumeKey(), m.resumeKey()+"\x00"+m.OutputPath.ValueString(), req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
 }
 
 // planFailedTask replaces an object whose task failed at KIE (an imported failed task), saying so.

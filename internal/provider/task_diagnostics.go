@@ -90,12 +90,13 @@ func addCreateError(diags *diag.Diagnostics, err error, wire [][2]string) {
 }
 
 // planNewTask is the plan of a new paid image: it announces finishing an earlier task, or counts a
-// new generation against max_new_images (imageKey counts identical images once).
-func planNewTask(d *providerData, key, imageKey string, diags *diag.Diagnostics) {
+// new generation against max_new_images (imageKey counts identical images once; known says whether
+// the configuration is fully known, so the keys are complete).
+func planNewTask(d *providerData, key, imageKey string, known bool, diags *diag.Diagnostics) {
 	if d == nil {
 		return // unconfigured (validation): the apply-time guard still holds
 	}
-	id, err := d.tasks.PlanNew(key, imageKey)
+	id, err := d.tasks.PlanNew(key, imageKey, known)
 	switch {
 	case err != nil:
 		diags.AddError("Spend guard: max_new_images exceeded by this plan", err.Error())
