@@ -31,6 +31,8 @@
 #   BENCH_LARGE_PARALLELISM=50        its -parallelism
 #   BENCH_LARGE_IMAGE_SCALE=0.1       its kie-mock -image-scale, unpadded (~10 KB PNGs): the scenario
 #                           measures the provider's share of Terraform's walk, not downloads
+#   BENCH_PROFILE=1         run the large apply's provider as bench/profile-provider (the same provider,
+#                           profiled): CPU, heap, mutex and block profiles in bench/work/TAG/profile/
 #   BENCH_SHARED_N=100      images per run of the shared-account scenario (3 concurrent applies with
 #                           one key, and a second apply joining a first one half way)
 #   BENCH_SHARED_TRIALS=3   trials of each shared-account scenario (its targets use the median trial)
@@ -66,6 +68,7 @@ shared_trials=${BENCH_SHARED_TRIALS:-3}
 large_n=${BENCH_LARGE_N:-5000}
 large_par=${BENCH_LARGE_PARALLELISM:-50}
 large_image_scale=${BENCH_LARGE_IMAGE_SCALE:-0.1}
+profile=${BENCH_PROFILE:-}
 only=${BENCH_ONLY:-}
 for scenario in $only; do
   case $scenario in apply | shared | large | plan | memory) ;; *) die "BENCH_ONLY: unknown scenario '$scenario' (apply shared large plan memory)" ;; esac
@@ -229,6 +232,10 @@ done
 # KIE_NOOP=apply, instant ApplyResourceChange answers instead, for the large apply's floor.
 mkdir -p "$bin/noop"
 go build -trimpath -o "$bin/noop/terraform-provider-kie" ./bench/noop-provider
+if [ -n "$profile" ]; then
+  mkdir -p "$bin/profile" "$run_dir/profile"
+  go build -trimpath -o "$bin/profile/terraform-provider-kie" ./bench/profile-provider
+fi
 
 rm -rf "$work/mirror"
 cli_config=$(kie_install_mirror "$work" "$bin/terraform-provider-kie" "$version")
@@ -236,6 +243,8 @@ export TF_CLI_CONFIG_FILE="$cli_config"
 # The CLI configuration of the floor plans: the same working dirs, served by bench/noop-provider.
 noop_config="$work/noop.tfrc"
 kie_write_overrides_config "$noop_config" "$bin/noop" kie-community/kie
+profile_config="$work/profile.tfrc"
+kie_write_overrides_config "$profile_config" "$bin/profile" kie-community/kie
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 unset TF_PLUGIN_CACHE_DIR TF_LOG TF_LOG_PROVIDER
 export KIE_API_KEY=$api_key
@@ -326,7 +335,7 @@ timed_apply() {
   ) >"$run_dir/logs/$id.log" 2>&1 &
   tf_pid=$!
   bg_pids+=("$tf_pid")
-  "$bin/bench-sampler" -pid "$tf_pid" -mock "$url" -cli-name "$(basename "$cli")" \
+  "$bin/bench-sampler" -pid "$tf_pid" -mock "$url" -cli-name "$(basename "$cli")" -log "$run_dir/logs/$id.log" \
     -stats "$run_dir/csv/$id-stats.csv" -rss "$run_dir/csv/$id-rss.csv" \
     -summary "$run_dir/runs/$id-sampler.json" -max "$((apply_timeout + 120))s" &
   sampler_pid=$!
@@ -494,8 +503,14 @@ prepare_dir provider "$run_dir/tf/large"
 write_provider_override "$run_dir/tf/large" "$provider_window" "${initial_delay_ms}ms"
 mapfile -t large_pvars < <(provider_vars "$large_url")
 timed_mock_pid=$large_pid
-timed_apply "large-provider-n$large_n-p$large_par" provider "$run_dir/tf/large" "$large_n" "$large_par" "$large_url" \
-  "${large_pvars[@]}"
+if [ -n "$profile" ]; then
+  TF_CLI_CONFIG_FILE="$profile_config" KIE_PROFILE_DIR="$run_dir/profile" timed_apply "large-provider-n$large_n-p$large_par" \
+    provider "$run_dir/tf/large" "$large_n" "$large_par" "$large_url" "${large_pvars[@]}"
+  log "profiles of the large apply's provider: ${run_dir#"$root"/}/profile/"
+else
+  timed_apply "large-provider-n$large_n-p$large_par" provider "$run_dir/tf/large" "$large_n" "$large_par" "$large_url" \
+    "${large_pvars[@]}"
+fi
 KIE_NOOP=apply TF_CLI_CONFIG_FILE="$noop_config" timed_apply "large-floor-n$large_n-p$large_par" floor \
   "$run_dir/tf/large" "$large_n" "$large_par" "$large_url" "${large_pvars[@]}"
 timed_mock_pid=

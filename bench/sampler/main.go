@@ -4,11 +4,15 @@
 //
 //	sampler -pid PID -mock URL -stats out/stats.csv -rss out/rss.csv -summary out/summary.json
 //
+// With -log (the CLI's output), the memory CSV also counts the resources created so far, so that two
+// applies of the same configuration can be compared over time, not only at their end.
+//
 // It stops by itself: when PID is gone, on SIGINT/SIGTERM, or after -max.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -75,6 +79,7 @@ func run() error {
 		statsEvery  = flag.Duration("stats-every", 250*time.Millisecond, "stats sampling interval")
 		rssEvery    = flag.Duration("rss-every", 200*time.Millisecond, "memory sampling interval")
 		maxDuration = flag.Duration("max", 2*time.Hour, "stop after this long whatever happens")
+		cliLog      = flag.String("log", "", "the CLI's output, whose \"Creation complete\" lines are counted into the memory CSV")
 	)
 	flag.Parse()
 	if *pid <= 0 || *summaryOut == "" {
@@ -108,7 +113,7 @@ func run() error {
 		defer f.Close()
 		rssW = bufio.NewWriter(f)
 		defer rssW.Flush()
-		fmt.Fprintln(rssW, "t_sec,provider_processes,provider_rss_kib,provider_hwm_kib,cli_rss_kib,tree_rss_kib")
+		fmt.Fprintln(rssW, "t_sec,provider_processes,provider_rss_kib,provider_hwm_kib,cli_rss_kib,tree_rss_kib,provider_cpu_sec,cli_cpu_sec,created")
 	}
 
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -119,6 +124,7 @@ func run() error {
 	providers := map[int]bool{}
 	providerTicks, cliTicks := map[int]int64{}, map[int]int64{}
 	lastRateLimited := 0
+	created := &lineCounter{path: *cliLog, pattern: []byte("Creation complete after")}
 
 	sampleStats := func() {
 		if *mockURL == "" {
@@ -177,7 +183,8 @@ func run() error {
 		sum.ProviderPeakRSSKiB = max(sum.ProviderPeakRSSKiB, provRSS)
 		sum.TreePeakRSSKiB = max(sum.TreePeakRSSKiB, treeRSS)
 		if rssW != nil {
-			fmt.Fprintf(rssW, "%.3f,%d,%d,%d,%d,%d\n", time.Since(start).Seconds(), n, provRSS, provHWM, cliRSS, treeRSS)
+			fmt.Fprintf(rssW, "%.3f,%d,%d,%d,%d,%d,%.2f,%.2f,%d\n", time.Since(start).Seconds(), n, provRSS, provHWM, cliRSS, treeRSS,
+				float64(sumTicks(providerTicks))/clockTicks, float64(sumTicks(cliTicks))/clockTicks, created.count())
 		}
 		return true
 	}
@@ -214,12 +221,8 @@ loop:
 	close(done)
 	<-statsDone
 	sum.ProviderProcesses = len(providers)
-	for _, t := range providerTicks {
-		sum.ProviderCPUSec += float64(t) / clockTicks
-	}
-	for _, t := range cliTicks {
-		sum.CLICPUSec += float64(t) / clockTicks
-	}
+	sum.ProviderCPUSec = float64(sumTicks(providerTicks)) / clockTicks
+	sum.CLICPUSec = float64(sumTicks(cliTicks)) / clockTicks
 	sum.DurationSec = time.Since(start).Seconds()
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
@@ -366,4 +369,47 @@ func exeName(pid int) string {
 	}
 	arg0, _, _ := strings.Cut(string(b), "\x00")
 	return filepath.Base(arg0)
+}
+
+func sumTicks(m map[int]int64) int64 {
+	var n int64
+	for _, t := range m {
+		n += t
+	}
+	return n
+}
+
+// lineCounter counts a pattern in a growing file, reading only what was appended since the last call.
+type lineCounter struct {
+	path    string
+	pattern []byte
+	offset  int64
+	tail    []byte // the end of the last read, which may hold the start of a match
+	n       int
+}
+
+func (c *lineCounter) count() int {
+	if c.path == "" {
+		return 0
+	}
+	f, err := os.Open(c.path)
+	if err != nil {
+		return c.n
+	}
+	defer f.Close()
+	b := make([]byte, 1<<20)
+	for {
+		k, err := f.ReadAt(b, c.offset)
+		if k > 0 {
+			chunk := append(c.tail, b[:k]...)
+			c.n += bytes.Count(chunk, c.pattern)
+			// Keep what could begin a match cut at the end, but never a whole match.
+			keep := min(len(chunk), len(c.pattern)-1)
+			c.tail = append([]byte(nil), chunk[len(chunk)-keep:]...)
+			c.offset += int64(k)
+		}
+		if err != nil || k < len(b) {
+			return c.n
+		}
+	}
 }
