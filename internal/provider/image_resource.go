@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -103,7 +104,7 @@ func checkImageInput(m *imageModel, diags *diag.Diagnostics) {
 		}
 	}
 	for _, p := range catalog.Validate(model, input) {
-		detail := p.Detail + " See " + model.DocURL + "."
+		detail := strings.TrimSuffix(p.Detail, ".") + ". See " + model.DocURL + "."
 		if p.Severity == catalog.SeverityWarning {
 			diags.AddAttributeWarning(path.Root("input"), p.Path+": "+p.Summary, detail)
 		} else {
