@@ -55,6 +55,8 @@ tfplugindocs_generate() {
 }
 
 if [ "$mode" = generate ]; then
+  # The model table of the "Choosing a model" guide comes from the catalogue.
+  go generate ./internal/catalog
   tfplugindocs_generate "$root"
   tfplugindocs_validate "$root"
   log "docs/ regenerated"
