@@ -23,8 +23,8 @@ import (
 const imageTypeName = "kie_image"
 
 // marketWireToAttribute points KIE's validation messages (which name input.<field> or model) at the
-// attribute to fix.
-var marketWireToAttribute = [][2]string{{"input", "input"}, {"model", "model"}, {"callBackUrl", "callback_url"}}
+// attribute to fix; a refused prompt is in input too.
+var marketWireToAttribute = [][2]string{{"input", "input"}, {"model", "model"}, {"callBackUrl", "callback_url"}, {"prompt", "input"}}
 
 var (
 	_ resource.Resource                   = (*imageResource)(nil)

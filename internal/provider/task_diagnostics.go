@@ -84,9 +84,26 @@ func addCreateError(diags *diag.Diagnostics, err error, wire [][2]string) {
 		diags.AddError("KIE refused the generation request for now", fmt.Sprintf("%s\nNo task was created and nothing was "+
 			"charged. Apply again later; if other runs share the account, give this resource a longer create "+
 			"timeout or split the account between the runs (create_rate_limit, status_query_rate).", err))
+	case kie.IsUsageLimited(err):
+		diags.AddError("KIE refused the API key's usage", fmt.Sprintf("%s\nNo task was created.", err))
+	case kie.IsFeatureDisabled(err):
+		diags.AddError("KIE has switched this model off", fmt.Sprintf("%s\nNo task was created. Use another model, "+
+			"or apply again once KIE enables it.", err))
+	case apiCode(err) == 501:
+		// A definite refusal, not a server fault: the request was answered and no task id given.
+		diags.AddError("KIE could not create the task", fmt.Sprintf("%s\nNo task was created.", err))
 	default:
 		diags.AddError("Starting the generation failed", err.Error())
 	}
+}
+
+// apiCode is the code of an API answer in err; 0 when there is none.
+func apiCode(err error) int {
+	var e *kie.APIError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
 }
 
 // planNewTask is the plan of a new paid image: it announces finishing an earlier task, or counts a
