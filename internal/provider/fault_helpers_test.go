@@ -35,7 +35,7 @@ type faultRow struct {
 
 	// Filled in when the test ends.
 	outcome string
-	posts   int // generate POSTs the mock received
+	posts   int // create POSTs the mock received (Flux generate and Market createTask)
 	tasks   int // paid tasks the mock created
 	wanted  int // paid tasks the configuration asked for (including explicit replacements)
 	leaks   int // secret leaks found; -1 when the test did not scan for them
@@ -66,12 +66,12 @@ func trackFault(t *testing.T, srv *kiemock.Server, promise, fault, expect string
 			}
 		}
 		faultMatrix.mu.Lock()
-		row.posts, row.tasks, row.temps = st.GenerateRequests, st.TasksCreated, temps
+		row.posts, row.tasks, row.temps = createPosts(st), st.TasksCreated, temps
 		leaks := row.leaks
 		faultMatrix.mu.Unlock()
 
 		if extra := st.TasksCreated - wanted; extra > 0 {
-			t.Errorf("fault matrix: %d paid task(s) beyond the %d the configuration asked for (POSTs %d)", extra, wanted, st.GenerateRequests)
+			t.Errorf("fault matrix: %d paid task(s) beyond the %d the configuration asked for (POSTs %d)", extra, wanted, createPosts(st))
 		}
 		if temps > 0 {
 			t.Errorf("fault matrix: %d temporary file(s) left in %v", temps, dirs)
@@ -251,6 +251,22 @@ type counter struct {
 }
 
 func postsAre(n int) counter { return counter{name: "generate POSTs", get: posts, want: n} }
+
+// createPosts counts the paid-create requests of both APIs; a test uses one of them.
+func createPosts(s kiemock.Stats) int { return s.GenerateRequests + s.MarketCreateRequests }
+
+// marketPostsAre is postsAre for kie_image: createTask POSTs.
+func marketPostsAre(n int) counter {
+	return counter{name: "createTask POSTs", get: func(s kiemock.Stats) int { return s.MarketCreateRequests }, want: n}
+}
+func marketPostsAtLeast(n int) counter {
+	c := marketPostsAre(n)
+	c.atLeast = true
+	return c
+}
+func marketQueriesAtLeast(n int) counter {
+	return counter{name: "recordInfo queries", get: func(s kiemock.Stats) int { return s.MarketStatusQueries }, want: n, atLeast: true}
+}
 func tasksAre(n int) counter {
 	return counter{name: "tasks created", get: func(s kiemock.Stats) int { return s.TasksCreated }, want: n}
 }
@@ -374,14 +390,20 @@ func requireFileBytes(t *testing.T, p string, want []byte) {
 
 // faultImage is the configuration of one image written to out, with extra lines inside the resource.
 func faultImage(srv *kiemock.Server, providerExtra []string, out string, extra ...string) string {
-	body := `  prompt = "a weathervane on a barn roof"`
+	return faultResource(srv, providerExtra, "kie_flux_image", `prompt = "a weathervane on a barn roof"`, out, extra...)
+}
+
+// faultResource is the provider block and one resource "test" of type typ: body, then output_path out
+// (when set), then extra lines.
+func faultResource(srv *kiemock.Server, providerExtra []string, typ, body, out string, extra ...string) string {
+	b := "  " + body
 	if out != "" {
-		body += "\n  output_path = " + hcl(out)
+		b += "\n  output_path = " + hcl(out)
 	}
 	for _, e := range extra {
-		body += "\n  " + e
+		b += "\n  " + e
 	}
-	return providerBlock(srv, providerExtra...) + "\nresource \"kie_flux_image\" \"test\" {\n" + body + "\n}\n"
+	return providerBlock(srv, providerExtra...) + "\nresource \"" + typ + "\" \"test\" {\n" + b + "\n}\n"
 }
 
 const imageAddr = "kie_flux_image.test"
