@@ -321,15 +321,15 @@ resource "kie_flux_image" "batch" {
 	requireCounts(t, srv, postsAre(5), tasksAre(5))
 }
 
-// identityImportSupported probes the CLI for import blocks by identity (Terraform 1.12 and later): a
-// capability check, since version numbers say nothing about OpenTofu.
-func identityImportSupported(t *testing.T, h *cliHarness, srv *kiemock.Server) bool {
+// identityImportSupported probes the CLI for import blocks by identity (Terraform 1.12 and later) with
+// body, a resource at addr: a capability check, since version numbers say nothing about OpenTofu.
+func identityImportSupported(t *testing.T, h *cliHarness, srv *kiemock.Server, body, addr string) bool {
 	t.Helper()
-	h.write("main.tf", cliConfig(srv, keptImage("")))
+	h.write("main.tf", cliConfig(srv, body))
 	h.mustRun("init", "-input=false")
-	h.write("main.tf", cliConfig(srv, keptImage("")+`
+	h.write("main.tf", cliConfig(srv, body+`
 import {
-  to       = `+resumeAddr+`
+  to       = `+addr+`
   identity = { task_id = "probe" }
 }
 `))
@@ -349,7 +349,7 @@ import {
 // errors (the other tests show that).
 func TestAccFluxImage_importByIdentity(t *testing.T) {
 	srv, h := resumeSetup(t)
-	if !identityImportSupported(t, h, srv) {
+	if !identityImportSupported(t, h, srv, keptImage(""), resumeAddr) {
 		t.Skip("this CLI does not import by resource identity (import blocks with identity need Terraform 1.12 or later)")
 	}
 	id := postTask(t, srv, map[string]any{"prompt": "a lighthouse in fog", "outputFormat": "png"})
