@@ -164,7 +164,8 @@ type unknownConfigCase struct {
 // TestAccProviderUnknownConfig_neverFallsBack: a provider argument that comes from a resource not yet
 // applied must fail the plan with an error that names it, and must not be replaced by an environment
 // variable: here the environment points at a decoy mock that accepts the same key, so a fallback would
-// read credits from (and send the key to) the decoy. Neither mock may see any request or create any task.
+// read credits from (and send the key to) the decoy. Neither mock may see any request or create any task,
+// of either image API.
 func TestAccProviderUnknownConfig_neverFallsBack(t *testing.T) {
 	srv := testMock(t, kiemock.Options{})
 	decoy := testMock(t, kiemock.Options{})
@@ -214,6 +215,11 @@ data "kie_credits" "account" {}
 
 resource "kie_flux_image" "test" {
   prompt = "a harbour at night"
+}
+
+resource "kie_image" "test" {
+  model = "google/nano-banana"
+  input = { prompt = "a harbour at dawn" }
 }
 `, srv.URL())
 			resource.Test(t, resource.TestCase{
