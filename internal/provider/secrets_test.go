@@ -158,6 +158,11 @@ type secretScenario struct {
 	errMust []string
 	// What the log must show besides TRACE lines and the provider's HTTP records.
 	logMust []string
+	// op is the create request's op in the provider's HTTP records; "generate" when empty.
+	op string
+	// refreshAfterError adds a refresh to a failing scenario, so that what the failed apply left in
+	// state is searched too.
+	refreshAfterError bool
 }
 
 func TestAccFault_apiKeyNeverLeaks(t *testing.T) {
@@ -238,99 +243,124 @@ resource "kie_flux_image" "test" {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			// Not parallel: the logging environment is process-wide.
-			srv := testMock(t, kiemock.Options{APIKey: secretKey, Latency: 50 * time.Millisecond})
-			dir := t.TempDir()
-			out := filepath.Join(dir, "secret.png")
-			logFile := filepath.Join(t.TempDir(), "trace.log")
-			t.Setenv("TF_LOG", "TRACE")
-			t.Setenv("TF_ACC_LOG_PATH", logFile)
-			expect := expectSurvived
-			if sc.err != nil {
-				expect = expectFailed
-			}
-			row := trackFault(t, srv, "6 no secret in logs, state, plans, errors", sc.name, expect, 1, dir)
-			if sc.setup != nil {
-				sc.setup(srv)
-			}
-
-			provider := providerBlock(srv)
-			switch {
-			case sc.inEnv:
-				provider = strings.Replace(provider, "api_key           = "+hcl(testAPIKey), "", 1)
-				t.Setenv("KIE_API_KEY", sc.key)
-			default:
-				provider = strings.Replace(provider, hcl(testAPIKey), hcl(sc.key), 1)
-			}
-			if strings.Contains(provider, testAPIKey) {
-				t.Fatalf("provider block still holds the default key:\n%s", provider)
-			}
-			cfg := provider + sc.body(out)
-
-			scan := newLeakScan()
-			errs := newStepErrors()
-			steps := []resource.TestStep{{
-				PreConfig:        errs.enter(1, nil),
-				Config:           cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{scan.planCheck()}},
-				Check:            scan.stateCheck,
-			}}
-			if sc.err != nil {
-				errs.expect(1, sc.err)
-			} else {
-				// Refresh and plan again: the finished image's plan must be empty, and is searched too.
-				steps = append(steps, resource.TestStep{
-					PreConfig: errs.enter(2, nil),
-					Config:    cfg,
-					ConfigPlanChecks: resource.ConfigPlanChecks{
-						PreApply: []plancheck.PlanCheck{scan.planCheck(), plancheck.ExpectEmptyPlan()},
-					},
-					Check: scan.stateCheck,
-				})
-			}
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories,
-				ErrorCheck:               errs.check,
-				Steps:                    steps,
-			})
-			if sc.err != nil {
-				errs.text(t, 1)
-			} else if scan.scanned["states"] == 0 {
-				t.Error("no state was searched")
-			}
-			for i, text := range errs.all() {
-				scan.scan("errors", fmt.Sprintf("error %d", i+1), text)
-			}
-			defer func() {
-				for _, must := range sc.errMust {
-					if text := strings.Join(errs.all(), "\n"); !strings.Contains(text, must) {
-						t.Errorf("the error lacks %q:\n%s", must, text)
-					}
-				}
-			}()
-
-			raw, err := os.ReadFile(logFile)
-			if err != nil {
-				t.Fatalf("reading the trace log: %v", err)
-			}
-			log := string(raw)
-			for _, must := range append([]string{"[TRACE]", "kie HTTP request", "op=generate"}, sc.logMust...) {
-				if !strings.Contains(log, must) {
-					t.Errorf("the trace log (%d bytes) lacks %q: logging did not capture everything", len(log), must)
-				}
-			}
-			rest, dropped := withoutConfigRecords(log)
-			if dropped == 0 {
-				t.Error("the trace log has no configuration record: the log format changed, so the exclusion above needs a look")
-			}
-			scan.scan("logs", "trace log", rest)
-			if scan.scanned["plans"] == 0 {
-				t.Error("no plan was searched")
-			}
-			for _, l := range scan.leaks {
-				t.Errorf("the API key leaked in %s", l)
-			}
-			row.setLeaks(len(scan.leaks))
-			t.Logf("searched %v; trace log %d bytes", scan.scanned, len(log))
+			runSecretScenario(t, sc, kiemock.Options{})
 		})
 	}
+}
+
+// runSecretScenario runs one scenario against a mock with the secret key and opts, and searches
+// everything it showed for the key.
+func runSecretScenario(t *testing.T, sc secretScenario, opts kiemock.Options) {
+	t.Helper()
+	opts.APIKey = secretKey
+	if opts.Latency == 0 {
+		opts.Latency = 50 * time.Millisecond
+	}
+	srv := testMock(t, opts)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "secret.png")
+	logFile := filepath.Join(t.TempDir(), "trace.log")
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	expect := expectSurvived
+	if sc.err != nil {
+		expect = expectFailed
+	}
+	row := trackFault(t, srv, "6 no secret in logs, state, plans, errors", sc.name, expect, 1, dir)
+	if sc.setup != nil {
+		sc.setup(srv)
+	}
+
+	provider := providerBlock(srv)
+	switch {
+	case sc.inEnv:
+		provider = strings.Replace(provider, "api_key           = "+hcl(testAPIKey), "", 1)
+		t.Setenv("KIE_API_KEY", sc.key)
+	default:
+		provider = strings.Replace(provider, hcl(testAPIKey), hcl(sc.key), 1)
+	}
+	if strings.Contains(provider, testAPIKey) {
+		t.Fatalf("provider block still holds the default key:\n%s", provider)
+	}
+	cfg := provider + sc.body(out)
+
+	scan := newLeakScan()
+	errs := newStepErrors()
+	steps := []resource.TestStep{{
+		PreConfig:        errs.enter(1, nil),
+		Config:           cfg,
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{scan.planCheck()}},
+		Check:            scan.stateCheck,
+	}}
+	if sc.err != nil {
+		errs.expect(1, sc.err)
+		if sc.refreshAfterError {
+			steps = append(steps, resource.TestStep{
+				PreConfig:          errs.enter(2, nil),
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				RefreshPlanChecks:  resource.RefreshPlanChecks{PostRefresh: []plancheck.PlanCheck{scan.planCheck()}},
+				Check:              scan.stateCheck,
+			})
+		}
+	} else {
+		// Refresh and plan again: the finished image's plan must be empty, and is searched too.
+		steps = append(steps, resource.TestStep{
+			PreConfig: errs.enter(2, nil),
+			Config:    cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{scan.planCheck(), plancheck.ExpectEmptyPlan()},
+			},
+			Check: scan.stateCheck,
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		ErrorCheck:               errs.check,
+		Steps:                    steps,
+	})
+	if sc.err != nil {
+		errs.text(t, 1)
+	}
+	if (sc.err == nil || sc.refreshAfterError) && scan.scanned["states"] == 0 {
+		t.Error("no state was searched")
+	}
+	for i, text := range errs.all() {
+		scan.scan("errors", fmt.Sprintf("error %d", i+1), text)
+	}
+	defer func() {
+		for _, must := range sc.errMust {
+			if text := strings.Join(errs.all(), "\n"); !strings.Contains(text, must) {
+				t.Errorf("the error lacks %q:\n%s", must, text)
+			}
+		}
+	}()
+
+	raw, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatalf("reading the trace log: %v", err)
+	}
+	log := string(raw)
+	op := "op=generate"
+	if sc.op != "" {
+		op = "op=" + sc.op
+	}
+	for _, must := range append([]string{"[TRACE]", "kie HTTP request", op}, sc.logMust...) {
+		if !strings.Contains(log, must) {
+			t.Errorf("the trace log (%d bytes) lacks %q: logging did not capture everything", len(log), must)
+		}
+	}
+	rest, dropped := withoutConfigRecords(log)
+	if dropped == 0 {
+		t.Error("the trace log has no configuration record: the log format changed, so the exclusion above needs a look")
+	}
+	scan.scan("logs", "trace log", rest)
+	if scan.scanned["plans"] == 0 {
+		t.Error("no plan was searched")
+	}
+	for _, l := range scan.leaks {
+		t.Errorf("the API key leaked in %s", l)
+	}
+	row.setLeaks(len(scan.leaks))
+	t.Logf("searched %v; trace log %d bytes", scan.scanned, len(log))
 }
