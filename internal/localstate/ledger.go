@@ -70,6 +70,15 @@ func (l *Ledger) Record(key, taskID string) (bool, error) {
 	return true, l.write(ledgerEntry{BaseURL: l.baseURL, Key: key, TaskID: taskID, Recorded: l.now().UTC()})
 }
 
+// Hold records a task a create of this process just started, as claimed by that create: another
+// create of this process with the same key must not take it (the next process may).
+func (l *Ledger) Hold(key, taskID string) (bool, error) {
+	l.mu.Lock()
+	l.claimed[taskID] = true
+	l.mu.Unlock()
+	return l.Record(key, taskID)
+}
+
 // Forget removes a task that ended: its results are in state, or it failed at KIE.
 func (l *Ledger) Forget(taskID string) error {
 	l.mu.Lock()

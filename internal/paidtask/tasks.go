@@ -45,7 +45,9 @@ func (t *Tasks) Obtain(ctx context.Context, key string, start func(context.Conte
 		return "", false, err
 	}
 	tflog.Info(ctx, "KIE accepted the generation task", map[string]any{"task_id": taskID})
-	t.Record(ctx, key, taskID)
+	// Held by this create: an identical create of the same run pays for its own image.
+	added, err := t.ledger.Hold(key, taskID)
+	logRecorded(ctx, taskID, added, err)
 	return taskID, false, nil
 }
 
@@ -86,6 +88,10 @@ func Finish[T any](ctx context.Context, t *Tasks, taskID string, resumed bool, s
 // Record offers an unfinished task (accepted, never stored) to the next create with the same key.
 func (t *Tasks) Record(ctx context.Context, key, taskID string) {
 	added, err := t.ledger.Record(key, taskID)
+	logRecorded(ctx, taskID, added, err)
+}
+
+func logRecorded(ctx context.Context, taskID string, added bool, err error) {
 	switch {
 	case err != nil:
 		tflog.Warn(ctx, "could not record the task for resuming; it stays in state", map[string]any{"task_id": taskID, "error": err.Error()})

@@ -3,6 +3,7 @@ package paidtask
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -34,6 +35,27 @@ func TestObtainRecordsThenResumes(t *testing.T) {
 	id, resumed, err = next.Obtain(ctx, "k", start)
 	if err != nil || id != "t1" || !resumed || starts != 1 {
 		t.Fatalf("second Obtain = %q %v %v after %d starts; want t1 resumed without a start", id, resumed, err, starts)
+	}
+}
+
+// Two identical creates of one run are two images: the second does not take the task the first just
+// started, while a later process may finish either.
+func TestObtainNeverTakesATaskThisProcessStarted(t *testing.T) {
+	ctx := context.Background()
+	tasks, dir := newTasks(t, -1)
+	n := 0
+	start := func(context.Context) (string, error) { n++; return fmt.Sprintf("t%d", n), nil }
+	for i := range 2 {
+		id, resumed, err := tasks.Obtain(ctx, "k", start)
+		if want := fmt.Sprintf("t%d", i+1); err != nil || resumed || id != want {
+			t.Fatalf("create %d: Obtain = %q %v %v; want %s, a task of its own", i+1, id, resumed, err, want)
+		}
+	}
+	next := New(localstate.NewLedger(dir, "http://api"), NewSpendGuard(0))
+	a, _, errA := next.Obtain(ctx, "k", start)
+	b, _, errB := next.Obtain(ctx, "k", start)
+	if errA != nil || errB != nil || a == b || n != 2 {
+		t.Fatalf("the next process took %q (%v) and %q (%v) after %d starts; want t1 and t2, nothing paid", a, errA, b, errB, n)
 	}
 }
 
