@@ -135,3 +135,27 @@ import {
 		t.Fatalf("stored identity %v, want task_id %s", rs.IdentityValues, id)
 	}
 }
+
+// Ctrl-C while the update waits for an imported task: the task stays in state, and the next apply
+// finishes the same task.
+func TestAccImageImport_runningTaskInterruptedThenFinished(t *testing.T) {
+	srv, h := resumeSetup(t)
+	h.mustRun("init", "-input=false")
+	prompt := "[mock:latency=4s] a lighthouse in fog"
+	id := postMarketTask(t, srv, keptMarketBody(t, prompt))
+	h.write("main.tf", cliConfig(srv, keptMarketImage(prompt, "")))
+	h.mustRun("import", "-input=false", keptMarketAddr, id)
+	queried := srv.Stats().MarketStatusQueries
+	out, err := h.interrupt(func() bool { return srv.Stats().MarketStatusQueries > queried }, // the update is waiting
+		"apply", "-auto-approve", "-input=false")
+	if err == nil {
+		t.Fatalf("the interrupted apply succeeded:\n%s", out)
+	}
+	requireOutput(t, out, "Waiting for the image did not finish", id)
+	if got := h.resourceAttr(keptMarketAddr, "task_id"); got != id {
+		t.Fatalf("state holds task %q after Ctrl-C, want %s", got, id)
+	}
+	out = h.mustRun("apply", "-auto-approve", "-input=false")
+	requireOutput(t, out, "0 added, 1 changed, 0 destroyed")
+	requireMarketImage(t, srv, h, keptMarketAddr, 1, keptMarketFiles...)
+}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path"
@@ -266,5 +267,96 @@ func TestAccImageResume_everyPathEveryApply(t *testing.T) {
 				requireMarketImage(t, srv, h, keptMarketAddr, 1, keptMarketFiles...)
 			})
 		}
+	}
+}
+
+// Input files: a task started with uploaded input_image_files and kept after a create timeout is
+// finished on a fresh machine without refresh; the files' hashes in state find it, so nothing is
+// uploaded or paid again.
+func TestAccImageResume_inputImageFilesFreshMachine(t *testing.T) {
+	srv, h := resumeSetup(t)
+	if err := os.MkdirAll(h.path("in"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTestImage(t, h.path("in/a.png"), "png", 1)
+	writeTestImage(t, h.path("in/b.jpg"), "jpeg", 2)
+	cfg := func(create string) string {
+		return `
+resource "kie_image" "edit" {
+  model             = "google/nano-banana-edit"
+  input             = { prompt = "[mock:latency=3s] put both in one frame" }
+  input_image_files = ["in/a.png", "in/b.jpg"]
+  output_path       = "out/edit.png"
+  timeouts {
+    create = "` + create + `"
+  }
+}
+`
+	}
+	h.write("main.tf", cliConfig(srv, cfg("2s")))
+	h.mustFail([]string{"Waiting for the image did not finish", marketTaskIDPattern, "is paid for"},
+		"apply", "-auto-approve", "-input=false")
+	uploads := srv.Stats().Uploads
+	if uploads != 2 {
+		t.Fatalf("%d uploads for two input files", uploads)
+	}
+	h.newMachine()
+	h.write("main.tf", cliRequiredProviders+providerBlock(srv, "max_new_images = 0")+cfg("30s"))
+	out := h.mustRun("apply", "-auto-approve", "-input=false", "-refresh=false")
+	requireOutput(t, out, "Finishing an earlier task instead of paying again", marketTaskIDPattern)
+	requireMarketImage(t, srv, h, "kie_image.edit", 1, "out/edit.png")
+	if n := srv.Stats().Uploads; n != uploads {
+		t.Fatalf("the resume uploaded the input files again: %d uploads, want %d", n, uploads)
+	}
+}
+
+// Identical images (same model and input, each its own output_path) share one resume key, yet each is
+// its own paid task: a create never takes a task another create of the same run started. After a
+// create timeout each replacement finishes one of the two kept tasks, on a fresh machine too, and
+// neither pays again.
+func TestAccImageResume_identicalImagesEachFinishOneTask(t *testing.T) {
+	srv, h := resumeSetup(t)
+	cfg := func(create string) string {
+		return `
+resource "kie_image" "twin" {
+  count       = 2
+  model       = "google/nano-banana"
+  input       = { prompt = "[mock:latency=3s] the same harbour" }
+  output_path = "out/twin-${count.index}.png"
+  timeouts {
+    create = "` + create + `"
+  }
+}
+`
+	}
+	h.write("main.tf", cliConfig(srv, cfg("2s")))
+	// One create at a time: the second starts after the first recorded its task, and must not take it.
+	h.mustFail([]string{"Waiting for the image did not finish"}, "apply", "-auto-approve", "-input=false", "-parallelism=1")
+	requireCounts(t, srv, append(marketCreatesAre(2), tasksAre(2))...)
+	h.newMachine()
+	h.write("main.tf", cliRequiredProviders+providerBlock(srv, "max_new_images = 0")+cfg("30s"))
+	out := h.mustRun("apply", "-auto-approve", "-input=false")
+	requireOutput(t, out, "Finishing an earlier task instead of paying again")
+	requireCounts(t, srv, append(marketCreatesAre(2), tasksAre(2))...)
+	s := h.state()
+	held := map[string]string{}
+	for i := range 2 {
+		addr := fmt.Sprintf("kie_image.twin[%d]", i)
+		rs, ok := stateResource(s, addr)
+		if !ok {
+			t.Fatalf("%s not in state", addr)
+		}
+		id, _ := rs.AttributeValues["task_id"].(string)
+		if other, dup := held[id]; dup || rs.AttributeValues["state"] != "success" {
+			t.Fatalf("%s holds task %s (state %v), also held by %q", addr, id, rs.AttributeValues["state"], other)
+		}
+		held[id] = addr
+		if task, ok := srv.MarketTask(id); !ok || task.State != kiemock.StateSuccess {
+			t.Fatalf("%s holds task %s, which the mock does not have as a success", addr, id)
+		}
+	}
+	requireDirHolds(t, h.path("out"), "twin-0.png", "twin-1.png")
+	if code, out := h.planExitCode("-refresh=false"); code != 0 {
+		t.Fatalf("plan after finishing both images shows changes:\n%s", out)
 	}
 }
