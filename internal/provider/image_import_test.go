@@ -71,42 +71,54 @@ func uploadToMock(t *testing.T, srv *kiemock.Server, uploadPath, name string, da
 // the plan names the task and KIE's message and plans a replacement; once the input is fixed, the
 // apply pays for exactly one new task, which succeeds.
 func TestAccImageImport_failedTaskPlansOneVisibleReplacement(t *testing.T) {
-	srv, h := resumeSetup(t)
-	const addr = "kie_image.fixed"
-	logo := srv.URL() + "/files/uploads/imports/logo.png" // not uploaded yet: KIE cannot read it
-	body, _ := json.Marshal(map[string]any{"model": "google/nano-banana-edit",
-		"input": map[string]any{"prompt": "add snow", "image_urls": []string{logo}}})
-	id := startExternalMarketTask(t, srv, string(body))
-	snap, _ := srv.MarketTask(id)
-	if snap.State != kiemock.StateFail || snap.FailMsg == "" {
-		t.Fatalf("external task %s: state %s, failMsg %q; want a failure with a message", id, snap.State, snap.FailMsg)
-	}
-	h.write("main.tf", cliConfig(srv, `
+	for _, how := range []string{"command", "block"} {
+		t.Run(how, func(t *testing.T) {
+			srv, h := resumeSetup(t)
+			const addr = "kie_image.fixed"
+			logo := srv.URL() + "/files/uploads/imports/logo.png" // not uploaded yet: KIE cannot read it
+			body, _ := json.Marshal(map[string]any{"model": "google/nano-banana-edit",
+				"input": map[string]any{"prompt": "add snow", "image_urls": []string{logo}}})
+			id := startExternalMarketTask(t, srv, string(body))
+			snap, _ := srv.MarketTask(id)
+			if snap.State != kiemock.StateFail || snap.FailMsg == "" {
+				t.Fatalf("external task %s: state %s, failMsg %q; want a failure with a message", id, snap.State, snap.FailMsg)
+			}
+			cfg := `
 resource "kie_image" "fixed" {
   model       = "google/nano-banana-edit"
-  input       = { prompt = "add snow", image_urls = [`+hcl(logo)+`] }
+  input       = { prompt = "add snow", image_urls = [` + hcl(logo) + `] }
   output_path = "out/fixed.png"
 }
-`))
-	h.mustRun("import", "-input=false", addr, id)
-	code, out := h.planExitCode()
-	if code != 2 {
-		t.Fatalf("plan after importing a failed task shows no change:\n%s", out)
-	}
-	requireOutput(t, out, "The task in state failed", id, "KIE's message: input image could not be processed",
-		"new paid task", "must be replaced", "1 to add, 0 to change, 1 to destroy")
-	requireCounts(t, srv, marketCreatesAre(1)...)
+`
+			plan := "1 to add, 0 to change, 1 to destroy"
+			if how == "block" {
+				cfg += "\nimport {\n  to = " + addr + "\n  id = \"" + id + "\"\n}\n"
+				plan = "1 to import, " + plan
+			}
+			h.write("main.tf", cliConfig(srv, cfg))
+			if how == "command" {
+				h.mustRun("import", "-input=false", addr, id)
+			}
+			code, out := h.planExitCode()
+			if code != 2 {
+				t.Fatalf("plan after importing a failed task shows no change:\n%s", out)
+			}
+			requireOutput(t, out, "The task in state failed", id, "KIE's message: input image could not be processed",
+				"new paid task", "must be replaced", plan)
+			requireCounts(t, srv, marketCreatesAre(1)...)
 
-	in := filepath.Join(t.TempDir(), "logo.png")
-	writeTestImage(t, in, "png", 3)
-	data, err := os.ReadFile(in)
-	if err != nil {
-		t.Fatal(err)
+			in := filepath.Join(t.TempDir(), "logo.png")
+			writeTestImage(t, in, "png", 3)
+			data, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			uploadToMock(t, srv, "imports", "logo.png", data)
+			out = h.mustRun("apply", "-auto-approve", "-input=false")
+			requireOutput(t, out, "1 added, 0 changed, 1 destroyed")
+			requireMarketImage(t, srv, h, addr, 2, "out/fixed.png")
+		})
 	}
-	uploadToMock(t, srv, "imports", "logo.png", data)
-	out = h.mustRun("apply", "-auto-approve", "-input=false")
-	requireOutput(t, out, "1 added, 0 changed, 1 destroyed")
-	requireMarketImage(t, srv, h, addr, 2, "out/fixed.png")
 }
 
 // Resource identity: on CLIs that import by identity, an import block with identity = { task_id }

@@ -360,3 +360,24 @@ resource "kie_image" "twin" {
 		t.Fatalf("plan after finishing both images shows changes:\n%s", out)
 	}
 }
+
+// Ctrl-C while the results download: nothing half-written is left in the output folder, and the next
+// apply finishes the same task, downloading again and paying nothing.
+func TestAccImageResume_ctrlCDuringDownload(t *testing.T) {
+	srv, h := resumeSetup(t)
+	cfg := keptMarketImage("a lighthouse in fog", "")
+	h.write("main.tf", cliConfig(srv, cfg))
+	srv.InjectFault(kiemock.Fault{Endpoint: kiemock.EndpointFile, Kind: kiemock.FaultSlow, Delay: time.Minute, Times: -1})
+	out, err := h.interrupt(func() bool { return srv.Stats().Downloads > 0 }, "apply", "-auto-approve", "-input=false")
+	if err == nil {
+		t.Fatalf("the interrupted apply succeeded:\n%s", out)
+	}
+	requireOutput(t, out, "Downloading the image failed", marketTaskIDPattern, "Run terraform apply again")
+	if tmp := tempFiles(h.path("out")); len(tmp) > 0 {
+		t.Fatalf("temporary files left after Ctrl-C: %v", tmp)
+	}
+	srv.ClearFaults()
+	h.write("main.tf", cliRequiredProviders+providerBlock(srv, "max_new_images = 0")+cfg)
+	requireOutput(t, h.mustRun("apply", "-auto-approve", "-input=false"), "Finishing an earlier task instead of paying again")
+	requireMarketImage(t, srv, h, keptMarketAddr, 1, keptMarketFiles...)
+}
