@@ -14,6 +14,7 @@ type fixture struct {
 	plans  map[string]*planRun
 	cdn    *cdnStats
 	shared []*sharedScenario
+	mixed  []*sharedScenario
 }
 
 func fixtureMeta() *meta {

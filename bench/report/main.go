@@ -87,6 +87,11 @@ type mockStats struct {
 	PeakInFlight     int `json:"peakInFlight"`
 	CallbacksSent    int `json:"callbacksSent"`
 	CallbacksFailed  int `json:"callbacksFailed"`
+	// The Market API's share of the counters above (kie_image; 0 in runs without it).
+	MarketCreateRequests int `json:"marketCreateRequests,omitempty"`
+	MarketTasksCreated   int `json:"marketTasksCreated,omitempty"`
+	MarketRateLimited    int `json:"marketRateLimited,omitempty"`
+	MarketStatusQueries  int `json:"marketStatusQueries,omitempty"`
 }
 
 type samplerSummary struct {
@@ -220,7 +225,7 @@ func load(dir, chart string) (*Report, error) {
 	}
 	var cdn cdnStats
 	_ = readJSON(filepath.Join(dir, "runs", fmt.Sprintf("bigdl-cdn-n%d-cdn.json", m.BigN)), &cdn)
-	return build(&m, runs, plans, &cdn, chart, sharedOrWarn(dir)), nil
+	return build(&m, runs, plans, &cdn, chart, sharedOrWarn(dir), mixedOrWarn(dir)), nil
 }
 
 func writeJSON(path string, v any) error {

@@ -23,20 +23,17 @@ func newTemplate(r *Report) (*template.Template, error) {
 			return b.String(), err
 		},
 		"trial": func(id string) (Account, error) {
-			if r.Shared != nil {
-				for _, s := range r.Shared.Scenarios {
-					if s.ID == id {
-						return s.Account, nil
-					}
-				}
+			if a, ok := trialAccount(r, id); ok {
+				return a, nil
 			}
-			return Account{}, fmt.Errorf("no shared scenario %q", id)
+			return Account{}, fmt.Errorf("no one-account scenario %q", id)
 		},
 		"f0":       func(v any) string { return fmt.Sprintf("%.0f", deref(v)) },
 		"f1":       func(v any) string { return fmt.Sprintf("%.1f", deref(v)) },
 		"f2":       func(v any) string { return fmt.Sprintf("%.2f", deref(v)) },
 		"finite":   func(r Ratio) bool { return !math.IsInf(float64(r), 0) && !math.IsNaN(float64(r)) },
 		"div":      func(a, b float64) float64 { return a / b },
+		"add":      func(a, b float64) float64 { return a + b },
 		"inc":      func(i int) int { return i + 1 },
 		"mib":      mib,
 		"perImage": perImage,

@@ -19,6 +19,7 @@ type Report struct {
 	Targets []Target       `json:"targets"`
 	Applies []ApplyTable   `json:"applies"`
 	Shared  *SharedSection `json:"shared,omitempty"`
+	Mixed   *SharedSection `json:"mixed,omitempty"` // Flux and Market images on one account (mixed.go)
 	Large   *LargeSection  `json:"large,omitempty"`
 	Chart   Chart          `json:"chart"`
 	Plan    *PlanSection   `json:"plan,omitempty"`
@@ -130,7 +131,7 @@ type PlanTime struct {
 
 // build computes the report's figures from the raw results.
 func build(m *meta, runs map[string]*applyRun, plans map[string]*planRun, cdn *cdnStats, chart string,
-	shared []*sharedScenario) *Report {
+	shared, mixed []*sharedScenario) *Report {
 	scale := cmp.Or(m.ImageScale, 1)
 	r := &Report{
 		Run: m,
@@ -140,6 +141,7 @@ func build(m *meta, runs map[string]*applyRun, plans map[string]*planRun, cdn *c
 		Caveats: Caveats{UnscaledWindow: m.Provider.WindowAttr == "" && m.WindowMs != 10000},
 		Chart:   Chart{N: maxSize(m), Path: chart},
 		Shared:  sharedSection(m, shared),
+		Mixed:   sharedSection(m, mixed),
 		Large:   largeSection(m, runs),
 		Plan:    planSection(m, plans),
 		Memory:  MemorySection{CDN: *cdn},
@@ -164,7 +166,7 @@ func build(m *meta, runs map[string]*applyRun, plans map[string]*planRun, cdn *c
 	if run := runs[fmt.Sprintf("bigdl-mock4-n%d", m.BigN)]; run != nil {
 		r.Memory.Rows = append(r.Memory.Rows, applyRow(run, "kie-mock's own largest images (`-image-scale 4`, JPEG 16:9, "+pictureSize(4)+")"))
 	}
-	r.Targets = targets(m, runs, plans, cdn, shared)
+	r.Targets = append(targets(m, runs, plans, cdn, shared), mixedTargets(m, mixed)...)
 	return r
 }
 

@@ -30,9 +30,10 @@ func renderBlock(t *testing.T, name string, r *Report) string {
 // The fixtures' figures match testdata/NAME.json, and the template renders that data to
 // testdata/NAME.md: the Markdown the report wrote before it was split into data and template.
 func TestGolden(t *testing.T) {
-	for name, f := range map[string]fixture{"full": fullFixture(), "degraded": degradedFixture(), "empty": emptyFixture()} {
+	for name, f := range map[string]fixture{"full": fullFixture(), "degraded": degradedFixture(), "empty": emptyFixture(),
+		"mixed": mixedFixture()} {
 		t.Run(name, func(t *testing.T) {
-			r := build(f.m, f.runs, f.plans, f.cdn, "inflight.png", f.shared)
+			r := build(f.m, f.runs, f.plans, f.cdn, "inflight.png", f.shared, f.mixed)
 			data, err := json.MarshalIndent(r, "", "  ")
 			if err != nil {
 				t.Fatal(err)

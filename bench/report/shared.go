@@ -21,6 +21,10 @@ type sharedScenario struct {
 	Runs        []sharedRun         `json:"runs"`
 	Stats       mockStats           `json:"stats"` // the whole account
 	Tags        map[string]tagStats `json:"tags"`  // per run, by its prompt tag
+	// Limits are the mock's when they differ from the run's (the mixed scenario's real-time runs);
+	// Mix splits each run's images between the two APIs (mixed scenarios only).
+	Limits *scenarioLimits `json:"limits,omitempty"`
+	Mix    *scenarioMix    `json:"mix,omitempty"`
 
 	tasks []taskSnapshot // every task of the mock, from ID.tasks beside the results
 }
@@ -66,6 +70,7 @@ type Account struct {
 	AskedWallSec  float64 `json:"askedWallSec"`
 	AskedBoundSec float64 `json:"askedBoundSec"`
 	AskedRatio    Ratio   `json:"askedRatio"` // +Inf (null) without a bound
+	Mix           *APIMix `json:"mix,omitempty"`
 }
 
 // account computes the account's figures. Its lower bound is the later of what the create limit
@@ -78,8 +83,9 @@ func (s *sharedScenario) account(m *meta) Account {
 		a.WallRatio = Ratio(math.NaN()) // no runs, no bound
 		return a
 	}
+	lim := s.limits(m)
 	lb := func(n int) float64 {
-		return lowerBound(n, m.CreateLim, m.WindowMs/1000, m.LatencyMs/1000, m.JitterMs/1000)
+		return lowerBound(n, lim.CreateLimit, lim.WindowMs/1000, lim.LatencyMs/1000, lim.JitterMs/1000)
 	}
 	first := slices.MinFunc(s.Runs, func(x, y sharedRun) int { return int(x.StartNs - y.StartNs) }).StartNs
 	last := first
@@ -95,6 +101,10 @@ func (s *sharedScenario) account(m *meta) Account {
 	a.WallSec = float64(last-first) / 1e9
 	a.WallRatio = Ratio(a.WallSec / a.BoundSec)
 	a.OneTask = a.OneTask && s.Stats.TasksCreated == a.Images
+	if s.Mix != nil {
+		a.Mix = s.apiMix()
+		a.OneTask = a.OneTask && a.Mix.FluxTasks == a.Mix.FluxImages && a.Mix.MarketTasks == a.Mix.MarketImages
+	}
 	var firstTask, lastCreated, lastDone time.Time
 	for _, t := range s.tasks {
 		if t.CreatedAt.Before(time.Unix(0, first)) || t.CompletedAt.IsZero() {
@@ -145,6 +155,9 @@ func (s *sharedScenario) describe() string {
 	if base := trialBase(s.ID); base != s.ID {
 		trial = ", trial " + strings.TrimPrefix(s.ID, base+"-t")
 	}
+	if s.Mix != nil {
+		return s.describeMixed(trial)
+	}
 	if s.Join {
 		return fmt.Sprintf("%d runs of %d images, the second joining when the first has created half of its images%s", len(s.Runs), s.N, trial)
 	}
@@ -152,7 +165,12 @@ func (s *sharedScenario) describe() string {
 }
 
 func readShared(dir string) ([]*sharedScenario, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "shared", "*.json"))
+	return readAccounts(filepath.Join(dir, "shared"))
+}
+
+// readAccounts reads the one-account scenarios scripts/bench.sh wrote to dir (ID.json and ID.tasks).
+func readAccounts(dir string) ([]*sharedScenario, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +222,9 @@ func groupTrials(scenarios []*sharedScenario) []trialGroup {
 			if s.Join {
 				label = "second joins"
 			}
+			if s.Mix != nil {
+				label = s.mixedLabel()
+			}
 			i = len(groups)
 			at[base] = i
 			groups = append(groups, trialGroup{label: label})
@@ -223,18 +244,31 @@ type SharedGroup struct {
 	Median string `json:"median"`
 }
 
-// sharedTargets judges the shared-account scenarios. A count target must hold in every trial; the
-// wall-time target is judged on the median trial, and every trial's ratio is shown.
+// sharedTargets judges the shared-account scenarios.
 func sharedTargets(m *meta, scenarios []*sharedScenario) []Target {
+	return accountTargets(m, scenarios, accountWording{what: "Shared account", request: "generate", tasksKind: "shared-tasks"})
+}
+
+// accountWording is what differs between the one-account sections' targets: their names, the block
+// wording the tasks, and which scenarios the wall-time and refusal targets judge (all when nil).
+type accountWording struct {
+	what, request, tasksKind string
+	judged                   func(s *sharedScenario) bool
+}
+
+// accountTargets judges one-account scenarios. A count target must hold in every trial; the
+// wall-time target is judged on the median trial, and every trial's ratio is shown.
+func accountTargets(m *meta, scenarios []*sharedScenario, w accountWording) []Target {
 	if len(scenarios) == 0 {
 		return nil
 	}
+	judged := func(s *sharedScenario) bool { return w.judged == nil || w.judged(s) }
 	type trial struct {
 		id string
 		a  Account
 	}
-	var groups []SharedGroup
-	var all []Account
+	var groups, judgedGroups []SharedGroup
+	var all, judgedAll []Account
 	medians := true
 	for _, g := range groupTrials(scenarios) {
 		sg := SharedGroup{Label: g.label}
@@ -244,34 +278,44 @@ func sharedTargets(m *meta, scenarios []*sharedScenario) []Target {
 			sg.Trials = append(sg.Trials, s.ID)
 			trials = append(trials, trial{s.ID, a})
 			all = append(all, a)
+			if judged(s) {
+				judgedAll = append(judgedAll, a)
+			}
 		}
 		slices.SortStableFunc(trials, func(x, y trial) int { return cmp.Compare(x.a.AskedRatio, y.a.AskedRatio) })
 		med := trials[(len(trials)-1)/2]
 		sg.Median = med.id
-		medians = medians && med.a.AskedRatio <= 1.2
 		groups = append(groups, sg)
+		if judged(g.trials[0]) {
+			medians = medians && med.a.AskedRatio <= 1.2
+			judgedGroups = append(judgedGroups, sg)
+		}
 	}
-	every := func(ok func(a Account) bool) bool {
-		for _, a := range all {
+	every := func(accounts []Account, ok func(a Account) bool) bool {
+		for _, a := range accounts {
 			if !ok(a) {
 				return false
 			}
 		}
-		return true
+		return len(accounts) > 0
 	}
-	return []Target{
-		{Kind: "shared-runs", Name: "Shared account: every run succeeds (exit 0, no failed resource)", Shared: groups,
-			Pass: every(func(a Account) bool { return a.RunsOK })},
-		{Kind: "shared-tasks", Name: "Shared account: exactly one created task per image", Shared: groups,
-			Pass: every(func(a Account) bool { return a.OneTask })},
-		{Kind: "shared-refused", Name: "Shared account: at most 0.5 refused generate requests per image over the account",
-			Shared: groups, Pass: every(func(a Account) bool { return a.Images > 0 && a.RefusedPerImage() <= 0.5 })},
-		{Kind: "shared-queries", Name: "Shared account: at most 8 status queries per image", Shared: groups,
-			Pass: every(func(a Account) bool { return a.Images > 0 && a.QueriesPerImage() <= 8 })},
-		{Kind: "shared-wall", Name: "Shared account: account wall time within 1.2× of the lower bound its limit allows, " +
+	out := []Target{
+		{Kind: "shared-runs", Name: w.what + ": every run succeeds (exit 0, no failed resource)", Shared: groups,
+			Pass: every(all, func(a Account) bool { return a.RunsOK })},
+		{Kind: w.tasksKind, Name: w.what + ": exactly one created task per image", Shared: groups,
+			Pass: every(all, func(a Account) bool { return a.OneTask })},
+		{Kind: "shared-refused", Name: w.what + ": at most 0.5 refused " + w.request + " requests per image over the account",
+			Shared: judgedGroups, Pass: every(judgedAll, func(a Account) bool { return a.Images > 0 && a.RefusedPerImage() <= 0.5 })},
+		{Kind: "shared-queries", Name: w.what + ": at most 8 status queries per image", Shared: groups,
+			Pass: every(all, func(a Account) bool { return a.Images > 0 && a.QueriesPerImage() <= 8 })},
+		{Kind: "shared-wall", Name: w.what + ": account wall time within 1.2× of the lower bound its limit allows, " +
 			"counted from the account's first request (Terraform's start-up before it, measured in the run, is the floor " +
-			"below the target)", Shared: groups, Pass: medians},
+			"below the target)", Shared: judgedGroups, Pass: medians},
 	}
+	if len(judgedGroups) == 0 { // only unjudged scenarios ran: no refusal or wall-time row
+		out = slices.DeleteFunc(out, func(t Target) bool { return t.Kind == "shared-refused" || t.Kind == "shared-wall" })
+	}
+	return out
 }
 
 func (a Account) RefusedPerImage() float64 { return float64(a.RateLimited) / float64(max(a.Images, 1)) }
@@ -292,6 +336,8 @@ type SharedScenario struct {
 	Title   string      `json:"title"`
 	Runs    []SharedRow `json:"runs"`
 	Account Account     `json:"account"`
+	// Limits are the scenario's own when they differ from the run's (nil: the run's).
+	Limits *scenarioLimits `json:"limits,omitempty"`
 	// CreateFloorSec is (b − 1)·W: the least time the create limit allows for the account's images.
 	CreateFloorSec float64 `json:"createFloorSec"`
 }
@@ -319,15 +365,15 @@ func sharedSection(m *meta, scenarios []*sharedScenario) *SharedSection {
 		for _, r := range s.Runs {
 			first = min(first, r.StartNs)
 		}
-		out := SharedScenario{ID: s.ID, Title: s.describe(), Account: a}
+		out := SharedScenario{ID: s.ID, Title: s.describe(), Account: a, Limits: s.Limits}
 		for _, r := range s.Runs {
 			wall := float64(r.EndNs-r.StartNs) / 1e9
 			out.Runs = append(out.Runs, SharedRow{Tag: r.Tag, N: s.N, StartSec: float64(r.StartNs-first) / 1e9, WallSec: wall,
 				BoundRatio: Ratio(wall / a.BoundSec), Tags: s.Tags[r.Tag], Failed: r.failed(s.N), ExitCode: r.ExitCode})
 		}
-		if a.CreateSpanSec > 0 {
-			batches := (a.Images + m.CreateLim - 1) / max(m.CreateLim, 1)
-			out.CreateFloorSec = float64(batches-1) * m.WindowMs / 1000
+		if lim := s.limits(m); a.CreateSpanSec > 0 {
+			batches := (a.Images + lim.CreateLimit - 1) / max(lim.CreateLimit, 1)
+			out.CreateFloorSec = float64(batches-1) * lim.WindowMs / 1000
 		}
 		sec.Scenarios = append(sec.Scenarios, out)
 	}
