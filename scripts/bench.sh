@@ -36,7 +36,11 @@
 #   BENCH_SHARED_N=100      images per run of the shared-account scenario (3 concurrent applies with
 #                           one key, and a second apply joining a first one half way)
 #   BENCH_SHARED_TRIALS=3   trials of each shared-account scenario (its targets use the median trial)
-#   BENCH_ONLY="shared"     run only these scenarios (apply shared large plan memory) and write no report:
+#   BENCH_MIXED_N=100       images per run of the mixed-account scenario (half kie_flux_image, half
+#                           kie_image on the Market API; one apply, and 2 concurrent applies)
+#   BENCH_MIXED_RT_N=40     images per run of its 3 concurrent applies in real time (S=1, whatever BENCH_SCALE)
+#   BENCH_MIXED_TRIALS=3    trials of the concurrent mixed scenarios (their targets use the median trial)
+#   BENCH_ONLY="shared"     run only these scenarios (apply shared mixed large plan memory) and write no report:
 #                           for trying a change quickly; raw data goes to bench/work/only/
 #   KIE_PINNED_ONLY=1       ignore a terraform on PATH (see scripts/ensure-cli.sh)
 set -euo pipefail
@@ -65,13 +69,16 @@ create_rate_limit=${BENCH_CREATE_RATE_LIMIT:-20}
 apply_timeout=${BENCH_APPLY_TIMEOUT:-3600}
 shared_n=${BENCH_SHARED_N:-100}
 shared_trials=${BENCH_SHARED_TRIALS:-3}
+mixed_n=${BENCH_MIXED_N:-100}
+mixed_rt_n=${BENCH_MIXED_RT_N:-40}
+mixed_trials=${BENCH_MIXED_TRIALS:-3}
 large_n=${BENCH_LARGE_N:-5000}
 large_par=${BENCH_LARGE_PARALLELISM:-50}
 large_image_scale=${BENCH_LARGE_IMAGE_SCALE:-0.1}
 profile=${BENCH_PROFILE:-}
 only=${BENCH_ONLY:-}
 for scenario in $only; do
-  case $scenario in apply | shared | large | plan | memory) ;; *) die "BENCH_ONLY: unknown scenario '$scenario' (apply shared large plan memory)" ;; esac
+  case $scenario in apply | shared | mixed | large | plan | memory) ;; *) die "BENCH_ONLY: unknown scenario '$scenario' (apply shared mixed large plan memory)" ;; esac
 done
 # want SCENARIO: whether this run includes it.
 want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
@@ -83,11 +90,14 @@ if [ "${BENCH_QUICK:-}" = 1 ]; then
   big_n=${BENCH_BIG_N:-5}
   shared_n=${BENCH_SHARED_N:-20}
   shared_trials=${BENCH_SHARED_TRIALS:-1}
+  mixed_n=${BENCH_MIXED_N:-20}
+  mixed_rt_n=${BENCH_MIXED_RT_N:-10}
+  mixed_trials=${BENCH_MIXED_TRIALS:-1}
   large_n=${BENCH_LARGE_N:-200}
 fi
 
 awk -v s="$scale" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 1000) }' || die "BENCH_SCALE must be a number in (0, 1000], not '$scale'"
-for n in $sizes $plan_n $big_n $shared_n $shared_trials $large_n $large_par; do
+for n in $sizes $plan_n $big_n $shared_n $shared_trials $mixed_n $mixed_rt_n $mixed_trials $large_n $large_par; do
   case $n in '' | *[!0-9]*) die "image counts must be whole numbers, got '$n'" ;; esac
   [ "$n" -gt 0 ] || die "image counts must be positive"
 done
@@ -402,90 +412,145 @@ stop_mock "$main_pid"
 fi
 
 # ---------------------------------------------------------------------------------------------
-# 1b. One account, several runs: separate working directories and provider processes, one key, one
-# kie-mock with KIE's limits. Each run tags its prompts ([mock:tag=...]) so that the mock counts its
-# requests apart. Writes shared/ID.json.
+# One account, several runs (the shared and mixed scenarios): separate working directories and provider
+# processes, one key, one kie-mock. Each run tags its prompts ([mock:tag=...]) so that the mock counts
+# its requests apart. A scenario sets: acct_url, acct_n (images per run), acct_sub (working dirs
+# tf/SUB-I, results SUB/ID.json), acct_pvars (provider_vars), acct_vars (the image-count -var
+# arguments) and acct_meta (JSON merged into ID.json).
+acct_meta='{}'
+
+# account_start ID I: start run I of scenario ID in the background (sets acct_last_pid); it writes
+# "START_NS END_NS EXIT" to SUB/ID-rI.times when it ends.
+account_start() {
+  local id=$1 i=$2 dir="$run_dir/tf/$acct_sub-$2"
+  rm -rf "$dir/terraform.tfstate" "$dir/terraform.tfstate.backup" "$dir/out"
+  (
+    start=$(now_ns)
+    rc=0
+    cd "$dir"
+    KIE_BASE_URL="$acct_url" timeout -s INT -k 60 "$apply_timeout" "$cli" apply -auto-approve -input=false \
+      -no-color -parallelism=50 "${acct_vars[@]}" -var="out_dir=out" -var="prompt_tag=[mock:tag=$id-r$i] " \
+      "${acct_pvars[@]}" >"$run_dir/logs/$id-r$i.log" 2>&1 || rc=$?
+    echo "$start $(now_ns) $rc" >"$run_dir/$acct_sub/$id-r$i.times"
+  ) &
+  acct_last_pid=$!
+  bg_pids+=("$acct_last_pid")
+}
+
+# account_scenario ID RUNS JOIN: RUNS applies of acct_n images; with JOIN=1 run 2 starts once
+# run 1 has created half of its images, else all start together.
+account_scenario() {
+  local id=$1 runs=$2 join=$3 i p created out="$run_dir/$acct_sub"
+  local -a pids=()
+  wait_idle "$acct_url"
+  mock_post "$acct_url" reset-stats
+  log "account $id: $runs runs of N=$acct_n, -parallelism=50 each$([ "$join" = 1 ] && echo ', run 2 joins half way')..."
+  for i in $(seq 1 "$runs"); do
+    if [ "$join" = 1 ] && [ "$i" -gt 1 ]; then
+      for _ in $(seq 1 $((apply_timeout * 10))); do
+        created=$(mock_get "$acct_url" tag-stats | jq -r --arg t "$id-r1" '.[$t].tasksCreated // 0')
+        [ "$created" -lt $(((acct_n + 1) / 2)) ] || break
+        sleep 0.1
+      done
+    fi
+    account_start "$id" "$i"
+    pids+=("$acct_last_pid")
+  done
+  for p in "${pids[@]}"; do
+    wait "$p" || true
+    forget_pid "$p"
+  done
+  mock_get "$acct_url" stats >"$out/$id-stats.json"
+  mock_get "$acct_url" tag-stats >"$out/$id-tags.json"
+  # Both APIs' tasks (the Market's list is empty when no kie_image ran).
+  { mock_get "$acct_url" tasks && mock_get "$acct_url" market-tasks; } | jq -s 'map(. // []) | add' >"$out/$id.tasks"
+  local runs_json='[]' start end rc files
+  for i in $(seq 1 "$runs"); do
+    read -r start end rc <"$out/$id-r$i.times"
+    files=0
+    [ ! -d "$run_dir/tf/$acct_sub-$i/out" ] || files=$(find "$run_dir/tf/$acct_sub-$i/out" -type f ! -name '.*' | wc -l | tr -d ' ')
+    runs_json=$(jq -c --arg tag "$id-r$i" --argjson start "$start" --argjson finish "$end" --argjson rc "$rc" \
+      --argjson files "$files" '. + [{tag: $tag, startNs: $start, endNs: $finish, exitCode: $rc, files: $files}]' <<<"$runs_json")
+    log "  run $i: $(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", (e - s) / 1e9 }')s, exit $rc, $files files"
+  done
+  jq -n --arg id "$id" --argjson n "$acct_n" --argjson join "$join" --argjson runs "$runs_json" \
+    --slurpfile stats "$out/$id-stats.json" --slurpfile tags "$out/$id-tags.json" --argjson extra "$acct_meta" \
+    '{id: $id, n: $n, parallelism: 50, join: ($join == 1), runs: $runs, stats: $stats[0], tags: $tags[0]} + $extra' \
+    >"$out/$id.json"
+  rm -f "$out/$id-stats.json" "$out/$id-tags.json" "$out/$id"-r*.times
+  log "account $id: $(jq -r '.stats | "\(.tasksCreated) tasks (\(.marketTasksCreated // 0) Market), \(.generateRequests + (.marketCreateRequests // 0)) create POSTs, \(.rateLimited) 429s, \(.statusQueries) status queries"' "$out/$id.json")"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1b. One account, several runs of kie_flux_image. Writes shared/ID.json.
 if want shared; then
 start_mock shared -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
   -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" "${image_pad[@]}"
-shared_url=$mock_url
 shared_pid=$mock_pid
 mkdir -p "$run_dir/shared"
 for i in 1 2 3; do
   prepare_dir provider "$run_dir/tf/shared-$i"
   write_provider_override "$run_dir/tf/shared-$i" "$provider_window" "${initial_delay_ms}ms"
 done
-mapfile -t shared_pvars < <(provider_vars "$shared_url")
-
-# shared_start ID I: start run I of scenario ID in the background (sets shared_last_pid); it writes
-# "START_NS END_NS EXIT" to shared/ID-rI.times when it ends.
-shared_start() {
-  local id=$1 i=$2 dir="$run_dir/tf/shared-$2"
-  rm -rf "$dir/terraform.tfstate" "$dir/terraform.tfstate.backup" "$dir/out"
-  (
-    start=$(now_ns)
-    rc=0
-    cd "$dir"
-    KIE_BASE_URL="$shared_url" timeout -s INT -k 60 "$apply_timeout" "$cli" apply -auto-approve -input=false \
-      -no-color -parallelism=50 -var="n=$shared_n" -var="out_dir=out" -var="prompt_tag=[mock:tag=$id-r$i] " \
-      "${shared_pvars[@]}" >"$run_dir/logs/$id-r$i.log" 2>&1 || rc=$?
-    echo "$start $(now_ns) $rc" >"$run_dir/shared/$id-r$i.times"
-  ) &
-  shared_last_pid=$!
-  bg_pids+=("$shared_last_pid")
-}
-
-# shared_scenario ID RUNS JOIN: RUNS applies of BENCH_SHARED_N images; with JOIN=1 run 2 starts once
-# run 1 has created half of its images, else all start together.
-shared_scenario() {
-  local id=$1 runs=$2 join=$3 i p created
-  local -a pids=()
-  wait_idle "$shared_url"
-  mock_post "$shared_url" reset-stats
-  log "shared account $id: $runs runs of N=$shared_n, -parallelism=50 each$([ "$join" = 1 ] && echo ', run 2 joins half way')..."
-  for i in $(seq 1 "$runs"); do
-    if [ "$join" = 1 ] && [ "$i" -gt 1 ]; then
-      for _ in $(seq 1 $((apply_timeout * 10))); do
-        created=$(mock_get "$shared_url" tag-stats | jq -r --arg t "$id-r1" '.[$t].tasksCreated // 0')
-        [ "$created" -lt $(((shared_n + 1) / 2)) ] || break
-        sleep 0.1
-      done
-    fi
-    shared_start "$id" "$i"
-    pids+=("$shared_last_pid")
-  done
-  for p in "${pids[@]}"; do
-    wait "$p" || true
-    forget_pid "$p"
-  done
-  mock_get "$shared_url" stats >"$run_dir/shared/$id-stats.json"
-  mock_get "$shared_url" tag-stats >"$run_dir/shared/$id-tags.json"
-  mock_get "$shared_url" tasks >"$run_dir/shared/$id.tasks"
-  local runs_json='[]' start end rc files
-  for i in $(seq 1 "$runs"); do
-    read -r start end rc <"$run_dir/shared/$id-r$i.times"
-    files=0
-    [ ! -d "$run_dir/tf/shared-$i/out" ] || files=$(find "$run_dir/tf/shared-$i/out" -type f ! -name '.*' | wc -l | tr -d ' ')
-    runs_json=$(jq -c --arg tag "$id-r$i" --argjson start "$start" --argjson finish "$end" --argjson rc "$rc" \
-      --argjson files "$files" '. + [{tag: $tag, startNs: $start, endNs: $finish, exitCode: $rc, files: $files}]' <<<"$runs_json")
-    log "  run $i: $(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", (e - s) / 1e9 }')s, exit $rc, $files files"
-  done
-  jq -n --arg id "$id" --argjson n "$shared_n" --argjson join "$join" --argjson runs "$runs_json" \
-    --slurpfile stats "$run_dir/shared/$id-stats.json" --slurpfile tags "$run_dir/shared/$id-tags.json" \
-    '{id: $id, n: $n, parallelism: 50, join: ($join == 1), runs: $runs, stats: $stats[0], tags: $tags[0]}' \
-    >"$run_dir/shared/$id.json"
-  rm -f "$run_dir/shared/$id-stats.json" "$run_dir/shared/$id-tags.json" "$run_dir/shared/$id"-r*.times
-  log "shared account $id: $(jq -r '"\(.stats.tasksCreated) tasks, \(.stats.generateRequests) POSTs, \(.stats.rateLimited) 429s, \(.stats.statusQueries) status queries"' "$run_dir/shared/$id.json")"
-}
+acct_url=$mock_url acct_n=$shared_n acct_sub=shared acct_meta='{}'
+acct_vars=(-var="n=$shared_n")
+mapfile -t acct_pvars < <(provider_vars "$acct_url")
 # The shared runs vary more from trial to trial than the single ones (who collides with whom): each
 # scenario runs several times, and the report judges the median trial and shows every one.
 for trial in $(seq 1 "$shared_trials"); do
-  shared_scenario "shared-3-t$trial" 3 0
-  shared_scenario "shared-join-t$trial" 2 1
+  account_scenario "shared-3-t$trial" 3 0
+  account_scenario "shared-join-t$trial" 2 1
 done
 stop_mock "$shared_pid"
 for i in 1 2 3; do rm -rf "$run_dir/tf/shared-$i/out"; done
 fi
+
+# ---------------------------------------------------------------------------------------------
+# 1b, mixed. Mixed account: every run applies half kie_flux_image and half kie_image (bench/mixed/market.tf,
+# google/nano-banana) with one key, so Flux generate and Market createTask draw on one create window.
+# One apply of BENCH_MIXED_N, two together, then three of BENCH_MIXED_RT_N together in real time
+# (S = 1 whatever BENCH_SCALE: KIE's own 10 s window and 10-30 s generations). Writes mixed/ID.json
+# with each scenario's limits, which the report's bounds use.
+mixed_scenarios() {
+  local i trial rt_pid
+  mkdir -p "$run_dir/mixed"
+  for i in 1 2 3; do
+    prepare_dir provider "$run_dir/tf/mixed-$i"
+    cp bench/mixed/*.tf "$run_dir/tf/mixed-$i/"
+  done
+  # mixed_set N SCALE LATENCY_MS JITTER_MS WINDOW_MS RETRY_AFTER_UNIT: the next scenarios' settings.
+  mixed_set() {
+    acct_n=$1 acct_sub=mixed
+    acct_vars=(-var="n=$(($1 / 2))" -var="market_n=$(($1 - $1 / 2))")
+    acct_meta=$(jq -nc --argjson s "$2" --argjson l "$3" --argjson j "$4" --argjson w "$5" --arg u "$6" \
+      --argjson f "$(($1 / 2))" --argjson m "$(($1 - $1 / 2))" \
+      '{limits: {scale: $s, createLimit: 20, latencyMs: $l, jitterMs: $j, windowMs: $w, retryAfterUnit: $u},
+        mix: {flux: $f, market: $m, model: "google/nano-banana"}}')
+  }
+  start_mock mixed -latency "${latency_ms}ms" -jitter "${jitter_ms}ms" -create-limit 20 \
+    -create-window "${window_ms}ms" -retry-after-unit "${retry_after_unit_ms}ms" "${image_pad[@]}"
+  acct_url=$mock_url
+  for i in 1 2 3; do write_provider_override "$run_dir/tf/mixed-$i" "$provider_window" "${initial_delay_ms}ms"; done
+  mapfile -t acct_pvars < <(provider_vars "$acct_url")
+  mixed_set "$mixed_n" "$scale" "$latency_ms" "$jitter_ms" "$window_ms" "${retry_after_unit_ms}ms"
+  account_scenario mixed-1 1 0
+  for trial in $(seq 1 "$mixed_trials"); do account_scenario "mixed-2-t$trial" 2 0; done
+  stop_mock "$mock_pid"
+
+  start_mock mixed-rt -latency 10000ms -jitter 20000ms -create-limit 20 -create-window 10000ms \
+    -retry-after-unit 1000ms "${image_pad[@]}"
+  acct_url=$mock_url rt_pid=$mock_pid
+  # The provider's defaults, unscaled.
+  for i in 1 2 3; do write_provider_override "$run_dir/tf/mixed-$i" 10s 8s; done
+  mapfile -t acct_pvars < <(provider_vars "$acct_url" 60s 3s 30s "$create_rate_limit" 10)
+  mixed_set "$mixed_rt_n" 1 10000 20000 10000 1000ms
+  # wait_idle waits out one create window of this mock, not of the scaled ones.
+  local window_ms=10000
+  for trial in $(seq 1 "$mixed_trials"); do account_scenario "mixed-rt3-t$trial" 3 0; done
+  stop_mock "$rt_pid"
+  for i in 1 2 3; do rm -rf "$run_dir/tf/mixed-$i/out"; done
+}
+if want mixed; then mixed_scenarios; fi
 
 # ---------------------------------------------------------------------------------------------
 # 1c. One large apply (BENCH_LARGE_N images, 5,000 by default) against the same scaled limits, and its
