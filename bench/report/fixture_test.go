@@ -112,10 +112,12 @@ func fullFixture() fixture {
 	large := fixtureApply(m, "provider", 5000, 50, 548.2, 21.6, 24_950, 0)
 	large.ID, large.Bytes, large.Sampler.ProviderPeakHWMKiB, large.Sampler.ProviderCPUSec = "large-provider-n5000-p50", 5000*10_594, 187_392, 212.4
 	large.MockCPUSec = ptr(31.7)
+	large.created = []createdSample{{30, 0}, {40.2, 12}, {89.6, 1000}, {205.1, 2500}, {548, 5000}}
 	runs[large.ID] = large
 	floor := fixtureApply(m, "floor", 5000, 50, 501.3, 0, 0, 0)
 	floor.ID, floor.Files, floor.Bytes, floor.Stats, floor.tasksInRun = "large-floor-n5000-p50", 0, 0, mockStats{}, 0
 	floor.Sampler.ProviderPeakHWMKiB, floor.MockCPUSec = 98_304, ptr(0.2)
+	floor.created = []createdSample{{30, 0}, {36.8, 120}, {55.0, 1000}, {170.3, 2500}, {501.2, 5000}}
 	runs[floor.ID] = floor
 	plans := fixturePlans(m.PlanN, "provider-first", "provider", "provider-floor", "baseline", "provider-nofile",
 		"provider-empty", "baseline-empty")

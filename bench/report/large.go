@@ -31,6 +31,33 @@ type LargeRow struct {
 	// VsFloor is the wall time over the floor's (1 for the floor; null when the floor did not run or failed).
 	VsFloor    Ratio    `json:"vsFloor"`
 	MockCPUSec *float64 `json:"mockCpuSec,omitempty"`
+	// Milestones are when a fifth, half and all of the resources had been created (none unsampled):
+	// where the two applies part.
+	Milestones []Milestone `json:"milestones,omitempty"`
+}
+
+// Milestone: Created resources were created AtSec into the apply (-1: never).
+type Milestone struct {
+	Created int     `json:"created"`
+	AtSec   float64 `json:"atSec"`
+}
+
+func milestones(r *applyRun) []Milestone {
+	if len(r.created) == 0 {
+		return nil
+	}
+	var out []Milestone
+	for _, k := range []int{r.N / 5, r.N / 2, r.N} {
+		m := Milestone{Created: k, AtSec: -1}
+		for _, s := range r.created {
+			if s.created >= k {
+				m.AtSec = s.t
+				break
+			}
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // LargeFigures words the large apply's targets.
@@ -63,11 +90,11 @@ func largeSection(m *meta, runs map[string]*applyRun) *LargeSection {
 	}
 	if pr != nil {
 		s.Rows = append(s.Rows, LargeRow{ApplyRow: applyRow(pr, fmt.Sprintf("kie_flux_image, -parallelism=%d", pr.Parallelism)),
-			VsFloor: vsFloor(pr), MockCPUSec: pr.MockCPUSec})
+			VsFloor: vsFloor(pr), MockCPUSec: pr.MockCPUSec, Milestones: milestones(pr)})
 	}
 	if fr != nil {
 		row := LargeRow{ApplyRow: applyRow(fr, fmt.Sprintf("the floor: `bench/noop-provider` (KIE_NOOP=apply), -parallelism=%d", fr.Parallelism)),
-			Floor: true, VsFloor: vsFloor(fr), MockCPUSec: fr.MockCPUSec}
+			Floor: true, VsFloor: vsFloor(fr), MockCPUSec: fr.MockCPUSec, Milestones: milestones(fr)}
 		row.OK = fr.ExitCode == 0 // it writes no files
 		row.NoProvider = false
 		s.Rows = append(s.Rows, row)

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,5 +54,33 @@ func TestLargeTargets(t *testing.T) {
 	s := largeSection(m, runs(550, 500, 0, 1000))
 	if len(s.Rows) != 2 || !s.Rows[1].Floor || !s.Rows[1].OK || float64(s.Rows[0].VsFloor) != 1.1 {
 		t.Errorf("section rows: %+v", s.Rows)
+	}
+}
+
+// The milestones come from the sampler's memory CSV; one without the created column (older runs)
+// gives none, and a count never reached is -1.
+func TestLargeMilestones(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	old := write("old.csv", "t_sec,provider_processes,provider_rss_kib,provider_hwm_kib,cli_rss_kib,tree_rss_kib\n0.2,1,1,1,1,1\n")
+	if s, err := readCreatedCSV(old); err != nil || s != nil {
+		t.Errorf("old CSV: %v, %v", s, err)
+	}
+	cur := write("new.csv", "t_sec,provider_processes,provider_rss_kib,provider_hwm_kib,cli_rss_kib,tree_rss_kib,provider_cpu_sec,cli_cpu_sec,created\n"+
+		"0.2,1,1,1,1,1,0.1,0.1,0\n10.4,1,1,1,1,1,0.1,0.1,3\n12.0,1,1,1,1,1,0.1,0.1,5\n20.6,1,1,1,1,1,0.1,0.1,9\n")
+	s, err := readCreatedCSV(cur)
+	if err != nil || len(s) != 4 {
+		t.Fatalf("new CSV: %v, %v", s, err)
+	}
+	got := milestones(&applyRun{N: 10, created: s})
+	want := []Milestone{{2, 10.4}, {5, 12.0}, {10, -1}}
+	if !slices.Equal(got, want) {
+		t.Errorf("milestones %v, want %v", got, want)
 	}
 }

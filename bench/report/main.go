@@ -128,6 +128,7 @@ type applyRun struct {
 	meanLatency  float64
 	tasksInRun   int
 	statsSampled bool
+	created      []createdSample // resources created over time, from the sampler's memory CSV
 }
 
 func (r *applyRun) ok() bool { return r.ExitCode == 0 && r.Files == r.N }
@@ -268,6 +269,7 @@ func derive(dir string, m *meta, r *applyRun) {
 		r.statsSampled = true
 		r.steady429 = steadyRateLimited(s, m.WindowMs/1000)
 	}
+	r.created, _ = readCreatedCSV(filepath.Join(dir, "csv", r.ID+"-rss.csv"))
 	var tasks []taskSnapshot
 	if err := readJSON(filepath.Join(dir, "runs", r.ID+"-tasks.json"), &tasks); err == nil {
 		start := time.Unix(0, r.StartNs)
@@ -331,6 +333,44 @@ func readStatsCSV(path string) ([]statsSample, error) {
 		out = append(out, statsSample{t, g, rl})
 	}
 	return out, nil
+}
+
+type createdSample struct {
+	t       float64
+	created int
+}
+
+// readCreatedCSV reads the sampler's count of created resources over time; nil for a CSV without it.
+func readCreatedCSV(path string) ([]createdSample, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	header, err := r.Read()
+	if err != nil {
+		return nil, err
+	}
+	ti, ci := slices.Index(header, "t_sec"), slices.Index(header, "created")
+	if ti < 0 || ci < 0 {
+		return nil, nil
+	}
+	var out []createdSample
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		t, err1 := strconv.ParseFloat(rec[ti], 64)
+		c, err2 := strconv.Atoi(rec[ci])
+		if err1 == nil && err2 == nil {
+			out = append(out, createdSample{t, c})
+		}
+	}
 }
 
 // steadyRateLimited counts the 429s after the first create window: from the first sample that shows
