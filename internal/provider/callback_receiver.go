@@ -46,7 +46,7 @@ func (r *callbackReceiver) start(ctx context.Context) (string, error) {
 	// terraform-plugin-log masks a record by rewriting the field map its context carries, so goroutines
 	// must not log through one context at once: every connection and record gets its own copy (SetField
 	// copies), and the base is never logged to.
-	base := maskSecrets(context.WithoutCancel(ctx), r.secrets...)
+	base := maskSecrets(context.WithoutCancel(durableContext(ctx)), r.secrets...)
 	addr := ln.Addr().String()
 	logCtx := func() context.Context { return tflog.SetField(base, "callback_receiver", addr) }
 	srv := &http.Server{

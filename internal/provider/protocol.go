@@ -43,7 +43,7 @@ func NewServer(version, commit string) func() tfprotov6.ProviderServer {
 				tflog.Debug(context.Background(), "unchanged images are planned by the framework", map[string]any{"reason": err.Error()})
 			}
 		}
-		return s
+		return newRequestContexts(s) // request_context.go: what each call costs once it returned
 	}
 }
 
