@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -82,5 +83,36 @@ func TestLargeMilestones(t *testing.T) {
 	want := []Milestone{{2, 10.4}, {5, 12.0}, {10, -1}}
 	if !slices.Equal(got, want) {
 		t.Errorf("milestones %v, want %v", got, want)
+	}
+}
+
+// Both limits together: the API's pace binds while Terraform alone would be faster, the floor's pace
+// once Terraform is the slower, and the floor's tail after its last resource is added.
+func TestCombinedBound(t *testing.T) {
+	m := &meta{CreateLim: 2, WindowMs: 1000, LatencyMs: 1000, JitterMs: 0}
+	timeline := func(step float64) []createdSample {
+		s := []createdSample{{0, 0}}
+		for k := 1; k <= 6; k++ {
+			s = append(s, createdSample{step * float64(k), k})
+		}
+		return s
+	}
+	// Terraform alone creates one every 0.1 s; the API lets two tasks start per second from 0.1 s on,
+	// each done 1 s later: at 1.1, 1.1, 2.1, 2.1, 3.1, 3.1, each at least 0.1 s after the one before.
+	fast := &applyRun{N: 6, WallSec: 1.0, created: timeline(0.1)}
+	if got, ok := combinedBound(m, fast); !ok || math.Abs(got-3.6) > 1e-9 {
+		t.Errorf("API-bound: %v, %v; want 3.6 (last at 3.2, then the floor's 0.4 s tail)", got, ok)
+	}
+	// Terraform alone takes 2 s per resource: its pace binds, from the API's first task on (3 s).
+	slow := &applyRun{N: 6, WallSec: 12.5, created: timeline(2)}
+	if got, ok := combinedBound(m, slow); !ok || math.Abs(got-13.5) > 1e-9 {
+		t.Errorf("Terraform-bound: %v, %v; want 13.5", got, ok)
+	}
+	short := &applyRun{N: 6, WallSec: 1, created: timeline(0.1)[:4]}
+	if _, ok := combinedBound(m, short); ok {
+		t.Error("a floor timeline that never reached N gives no bound")
+	}
+	if _, ok := combinedBound(m, &applyRun{N: 6, ExitCode: 1, created: timeline(0.1)}); ok {
+		t.Error("a failed floor gives no bound")
 	}
 }
