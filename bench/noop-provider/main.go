@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log"
 	"os"
 
@@ -50,7 +49,7 @@ func main() {
 	case "apply":
 		wrap = func(s tfprotov6.ProviderServer) tfprotov6.ProviderServer { return newInstantApply(s) }
 	default:
-		log.Fatal(fmt.Sprintf("%s=%q: want plan or apply", envMode, mode))
+		log.Fatal(envMode + " must be plan or apply")
 	}
 	if err := tf6server.Serve(provider.Address, func() tfprotov6.ProviderServer { return wrap(server()) }); err != nil {
 		log.Fatal(err)

@@ -5,6 +5,7 @@ package dynamicjson
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -48,7 +49,7 @@ func ToGo(v attr.Value, unknown any) (any, error) {
 	case basetypes.SetValue:
 		return listToGo(v.Elements(), unknown)
 	}
-	return nil, fmt.Errorf("values of type %s are not supported", v.Type(nil))
+	return nil, fmt.Errorf("values of type %s are not supported", v.Type(context.Background()))
 }
 
 func mapToGo(elems map[string]attr.Value, unknown any) (map[string]any, error) {
@@ -133,7 +134,7 @@ func fromGo(v any) (attr.Value, error) {
 			if e == nil {
 				continue
 			}
-			attrTypes[k], attrs[k] = e.Type(nil), e
+			attrTypes[k], attrs[k] = e.Type(context.Background()), e
 		}
 		obj, diags := types.ObjectValue(attrTypes, attrs)
 		if diags.HasError() {
@@ -151,7 +152,7 @@ func fromGo(v any) (attr.Value, error) {
 			if e == nil {
 				e = types.DynamicNull()
 			}
-			elemTypes, elems = append(elemTypes, e.Type(nil)), append(elems, e)
+			elemTypes, elems = append(elemTypes, e.Type(context.Background())), append(elems, e)
 		}
 		tuple, diags := types.TupleValue(elemTypes, elems)
 		if diags.HasError() {

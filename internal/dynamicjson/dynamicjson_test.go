@@ -1,6 +1,7 @@
 package dynamicjson
 
 import (
+	"context"
 	"encoding/json"
 	"math/big"
 	"testing"
@@ -20,7 +21,7 @@ func hclInput(t *testing.T) types.Dynamic {
 	}
 	obj, d := types.ObjectValue(map[string]attr.Type{
 		"prompt": types.StringType, "max_images": types.NumberType, "strength": types.NumberType,
-		"nsfw": types.BoolType, "image_urls": urls.Type(nil), "note": types.StringType,
+		"nsfw": types.BoolType, "image_urls": urls.Type(context.Background()), "note": types.StringType,
 	}, map[string]attr.Value{
 		"prompt": types.StringValue("a fox"), "max_images": types.NumberValue(big.NewFloat(3)),
 		"strength": types.NumberValue(big.NewFloat(0.5)), "nsfw": types.BoolValue(false), "image_urls": urls,

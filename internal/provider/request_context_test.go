@@ -64,12 +64,14 @@ func TestCallContextsAreReleased(t *testing.T) {
 	}
 }
 
+type derivedKey struct{}
+
 // Something that outlives the call (the callback receiver) still logs through the call's loggers.
 func TestDurableContextKeepsTheCallsValues(t *testing.T) {
 	s := withRequestContexts(nil, false)
 	ctx := context.WithValue(context.Background(), payloadKey{}, "kept")
 	c := s.begin(ctx)
-	derived := context.WithValue(c, struct{}{}, 1)
+	derived := context.WithValue(c, derivedKey{}, 1)
 	durable := durableContext(derived) // taken during the call
 	c.release()
 	if derived.Value(payloadKey{}) != nil || derived.Err() == nil {
@@ -91,7 +93,7 @@ func TestQuietCallsLogNothing(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "provider.log")
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_LOG_PATH", logFile)
-	ctx := tfsdklog.RegisterTestSink(context.Background(), t)
+	ctx := tfsdklog.ContextWithTestLogging(context.Background(), t.Name())
 	ctx = tfsdklog.NewRootSDKLogger(ctx)
 	ctx = tfsdklog.NewRootProviderLogger(ctx)
 	server := NewServer("test", "none")().(*requestContexts).ProviderServer
