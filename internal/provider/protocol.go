@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -17,11 +19,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/hashicorp/terraform-plugin-log/tfsdklog"
-	"strings"
-	"time"
 )
 
-// The protocol server main serves: the framework's, with two parts added at the protocol level.
+// The protocol server main serves: the framework's, with three parts added at the protocol level.
 //
 //   - The resume hook (always on): Terraform hands every stored object to UpgradeResourceState on
 //     every plan and apply, refreshing or not, tainted or not. An unfinished paid task seen there is
