@@ -293,7 +293,8 @@ func (r *fluxImageResource) planNewImage(ctx context.Context, req resource.Modif
 	if diags := resp.Plan.Get(ctx, &m); diags.HasError() {
 		return
 	}
-	planNewTask(r.data, m.resumeKey(), m.resumeKey()+"\x00"+m.OutputPath.ValueString(), req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
+	key := m.resumeKey()
+	planNewTask(r.data, key, key+"\x00"+m.OutputPath.ValueString(), req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
 }
 
 // planFailedTask replaces an object whose task failed at KIE (an imported failed task), saying so.

@@ -310,8 +310,8 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	}
 	if req.State.Raw.IsNull() {
 		plan.InputImageSHA256s = sums
-		planNewTask(r.data, plan.resumeKey(), plan.resumeKey()+"\x00"+plan.OutputPath.ValueString(),
-			req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
+		key := plan.resumeKey()
+		planNewTask(r.data, key, key+"\x00"+plan.OutputPath.ValueString(), req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
 		return
 	}
 	var state imageModel
