@@ -147,7 +147,7 @@ func New(apiKey string, opts ...Option) *Client {
 		c.hc = &http.Client{Transport: defaultTransport()}
 	}
 	c.hc = c.guardRedirects(c.hc)
-	c.create = newSlidingWindow(c.createN, c.createPer)
+	c.create = newCreateWindow(c.createN, c.createPer)
 	c.query = newQueryGate(c.queryRate)
 	return c
 }

@@ -51,7 +51,7 @@ func simulate(t *testing.T, starts []time.Duration, images int) ([]*simRun, *sim
 	epoch := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var runs []*simRun
 	for _, s := range starts {
-		r := &simRun{w: newSlidingWindow(20, per), start: s}
+		r := &simRun{w: newCreateWindow(20, per), start: s}
 		for range images {
 			r.ready = append(r.ready, s)
 		}
@@ -143,5 +143,75 @@ func TestSharedAccountRunsConverge(t *testing.T) {
 				t.Errorf("the account's last creation at %v, more than 1.15x the bound %v", end, bound)
 			}
 		})
+	}
+}
+
+// firstWindow sends the creates of runs that start at the same instant, in round trips: each round
+// every run sends all its window admits, KIE answers them interleaved, and only then does each run
+// learn the answers. Round trips take milliseconds against KIE's 10 s window, so they all fall in
+// the first window. It returns the rounds it took and how many requests KIE refused.
+func firstWindow(runs int, window func() *slidingWindow) (rounds, refused int) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	acct := &simAccount{n: 20, per: 10 * time.Second}
+	ws := make([]*slidingWindow, runs)
+	for i := range ws {
+		ws[i] = window()
+	}
+	for rounds = 1; rounds < 100; rounds++ {
+		sent := make([][]*ticket, runs)
+		for i, w := range ws {
+			for tk, _ := w.tryAdmit(now); tk != nil; tk, _ = w.tryAdmit(now) {
+				sent[i] = append(sent[i], tk)
+			}
+		}
+		answered := false
+		for k := 0; ; k++ { // requests of different runs arrive interleaved
+			more := false
+			for i, w := range ws {
+				if k >= len(sent[i]) {
+					continue
+				}
+				more, answered = true, true
+				tk := sent[i][k]
+				tk.settle(now)
+				if ok, ra := acct.try(now); ok {
+					w.accepted(now)
+				} else {
+					w.refused(now, tk, true, ra)
+				}
+			}
+			if !more {
+				break
+			}
+		}
+		if !answered {
+			return rounds - 1, acct.refused
+		}
+		now = now.Add(time.Millisecond)
+	}
+	return rounds, acct.refused
+}
+
+// A create window starts at a quarter of the limit: alone, a run still fills KIE's first window in a
+// few round trips without a refusal; three runs that start together are refused about half as often
+// in that window as with a full first burst (40 of 60).
+func TestCreateWindowStartsSmall(t *testing.T) {
+	const per = 10 * time.Second
+	full := func() *slidingWindow { return newSlidingWindow(20, per) }
+	small := func() *slidingWindow { return newCreateWindow(20, per) }
+
+	rounds, refused := firstWindow(1, small)
+	if refused != 0 || rounds > 4 {
+		t.Errorf("alone: %d round trips, %d refused; want the window filled in at most 4 round trips, none refused",
+			rounds, refused)
+	}
+	_, burst := firstWindow(3, full)
+	_, started := firstWindow(3, small)
+	t.Logf("three together, first window: %d refused with a full first burst, %d starting small", burst, started)
+	if burst != 40 {
+		t.Fatalf("a full first burst of three runs: %d refused, want 40 (the simulation changed)", burst)
+	}
+	if started > 20 {
+		t.Errorf("three runs starting small: %d refused in the first window, want at most 20", started)
 	}
 }

@@ -66,6 +66,20 @@ func newSlidingWindow(n int, per time.Duration) *slidingWindow {
 	return &slidingWindow{per: per + windowMargin(per), ceiling: float64(n), share: float64(n)}
 }
 
+// createStartShare is the part of the limit a create window starts with. Every accepted request adds
+// one, so a run alone fills its window within a few round trips (milliseconds against KIE's 10 s);
+// runs that start together on one account overshoot its window by their last round instead of by
+// every run's full burst, which is where most refusals came from.
+const createStartShare = 0.25
+
+// newCreateWindow is the sliding window for paid creates: it starts at a quarter of the limit and grows
+// with each request KIE accepts.
+func newCreateWindow(n int, per time.Duration) *slidingWindow {
+	w := newSlidingWindow(n, per)
+	w.share = max(1, w.ceiling*createStartShare)
+	return w
+}
+
 // wait blocks until one more event fits in the window, then records it.
 func (w *slidingWindow) wait(ctx context.Context, clk Clock) error {
 	_, err := w.admit(ctx, clk)
