@@ -24,12 +24,17 @@ import (
 
 const receiverKey = "hook-signing-key-7d1e"
 
-func receiverConfig(srv *kiemock.Server, hmacKey, safety string) string {
+// receiverProvider is the provider block with a callback receiver on a free loopback port.
+func receiverProvider(srv *kiemock.Server, hmacKey, safety string) string {
 	return providerBlock(srv, fmt.Sprintf(`callback_receiver = {
     listen_address       = "127.0.0.1:0"
     hmac_key             = %q
     safety_poll_interval = %q
-  }`, hmacKey, safety)) + `
+  }`, hmacKey, safety))
+}
+
+func receiverConfig(srv *kiemock.Server, hmacKey, safety string) string {
+	return receiverProvider(srv, hmacKey, safety) + `
 resource "kie_flux_image" "batch" {
   count        = 4
   prompt       = "postcard ${count.index}"

@@ -20,7 +20,24 @@ import (
 // fail_message, nor in the error the CLI prints, nor in plans, state or the trace log; the failed task
 // is paid for once.
 func TestAccImageSecrets_failedTaskEchoesTheKey(t *testing.T) {
-	srv := testMock(t, kiemock.Options{APIKey: secretKey, Latency: 50 * time.Millisecond})
+	testImageEchoedKey(t, false)
+}
+
+// The same when the task's end arrives through the provider's callback receiver instead of polling.
+func TestAccImageSecrets_failedTaskEchoesTheKeyThroughCallback(t *testing.T) {
+	testImageEchoedKey(t, true)
+}
+
+func testImageEchoedKey(t *testing.T, receiver bool) {
+	opts := kiemock.Options{APIKey: secretKey, Latency: 50 * time.Millisecond}
+	what, block := "kie_image: failMsg echoes the key", providerBlock
+	if receiver {
+		// The safety poll is far beyond the test's length: only the callback can end the wait in time.
+		opts.CallbackSecret = receiverKey
+		what = "kie_image: failMsg echoes the key, task ends by callback"
+		block = func(srv *kiemock.Server, _ ...string) string { return receiverProvider(srv, receiverKey, "10m") }
+	}
+	srv := testMock(t, opts)
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "kie.key")
 	if err := os.WriteFile(keyFile, []byte(secretKey+"\n"), 0o600); err != nil {
@@ -29,10 +46,9 @@ func TestAccImageSecrets_failedTaskEchoesTheKey(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "trace.log")
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_ACC_LOG_PATH", logFile)
-	row := trackFault(t, srv, "6 no secret in logs, state, plans, errors", "kie_image: failMsg echoes the key",
-		expectFailed, 1, dir)
+	row := trackFault(t, srv, "6 no secret in logs, state, plans, errors", what, expectFailed, 1, dir)
 
-	provider := strings.Replace(providerBlock(srv), "api_key           = "+hcl(testAPIKey),
+	provider := strings.Replace(block(srv), "api_key           = "+hcl(testAPIKey),
 		"api_key           = file("+hcl(keyFile)+")", 1)
 	if strings.Contains(provider, testAPIKey) || !strings.Contains(provider, "file(") {
 		t.Fatalf("the provider block does not read the key from the file:\n%s", provider)
@@ -78,6 +94,13 @@ resource "kie_image" "test" {
 						return nil
 					},
 					checkCounts(srv, append(marketCreatesAre(1), tasksAre(1))...),
+					func(*terraform.State) error {
+						if st := srv.Stats(); receiver && (st.CallbacksSent != 1 || st.MarketStatusQueries > 2) {
+							return fmt.Errorf("%d callbacks delivered, %d recordInfo queries: the task's end did not "+
+								"come through the callback receiver", st.CallbacksSent, st.MarketStatusQueries)
+						}
+						return nil
+					},
 				),
 			},
 		},
