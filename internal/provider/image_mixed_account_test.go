@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,4 +102,83 @@ resource "kie_image" "market" {
 			),
 		}},
 	})
+}
+
+// Two runs share one account, as two pipelines with one key do: each its own provider instance (its
+// own create window, spend guard and working directory), both mixing Flux and Market images, started
+// together under a limit that binds. KIE's 429s are their only sign of each other; every image of both
+// runs succeeds with exactly one task, and neither run's images end up in the other's.
+func TestAccImage_twoRunsShareOneAccount(t *testing.T) {
+	const n = 4 // of each resource type, per run
+	const limit, window = 4, 1 * time.Second
+	srv := testMock(t, kiemock.Options{Latency: 50 * time.Millisecond, ImageScale: 0.1, CreateLimit: limit, CreateWindow: window,
+		RetryAfterUnit: 100 * time.Millisecond})
+	runs := []string{"run-a", "run-b"}
+	t.Run("together", func(t *testing.T) {
+		for _, run := range runs {
+			t.Run(run, func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				cfg := providerBlock(srv, fmt.Sprintf("create_rate_limit = %d", limit),
+					fmt.Sprintf("create_rate_window = %q", window), "status_query_rate = 100") + fmt.Sprintf(`
+resource "kie_flux_image" "flux" {
+  count  = %[1]d
+  prompt = "flux tile ${count.index} [mock:tag=%[2]s]"
+}
+
+resource "kie_image" "market" {
+  count       = %[1]d
+  model       = "google/nano-banana"
+  input       = { prompt = "market tile ${count.index} [mock:tag=%[2]s]" }
+  output_path = "%[3]s/market-${count.index}.png"
+}
+`, n, run, filepath.ToSlash(dir))
+				resource.Test(t, resource.TestCase{
+					ProtoV6ProviderFactories: testProviderFactories,
+					Steps: []resource.TestStep{{
+						Config: cfg,
+						Check: func(s *terraform.State) error {
+							tasks := map[string]string{} // task id -> tag
+							for _, task := range srv.Tasks() {
+								tasks[task.ID] = task.Prompt
+							}
+							for _, task := range srv.MarketTasks() {
+								tasks[task.ID] = task.Prompt
+							}
+							for i := range n {
+								for _, addr := range []string{fmt.Sprintf("kie_flux_image.flux.%d", i), fmt.Sprintf("kie_image.market.%d", i)} {
+									id, err := stateAttr(s, addr, "task_id")
+									if err != nil {
+										return err
+									}
+									if !strings.Contains(tasks[id], "[mock:tag="+run+"]") {
+										return fmt.Errorf("%s holds task %s of prompt %q, not one of this run", addr, id, tasks[id])
+									}
+								}
+							}
+							if names := dirNames(t, dir); len(names) != n {
+								return fmt.Errorf("%s holds %q, want the %d results", dir, names, n)
+							}
+							return nil
+						},
+					}},
+				})
+			})
+		}
+	})
+	tags := srv.TagStats()
+	refused := 0
+	for _, run := range runs {
+		got := tags[run]
+		t.Logf("%s: %d create requests, %d tasks, %d refused", run, got.GenerateRequests, got.TasksCreated, got.RateLimited)
+		if got.TasksCreated != 2*n {
+			t.Errorf("%s created %d tasks for %d images", run, got.TasksCreated, 2*n)
+		}
+		refused += got.RateLimited
+	}
+	requireCounts(t, srv, tasksAre(4*n),
+		counter{name: "Market tasks created", get: func(s kiemock.Stats) int { return s.MarketTasksCreated }, want: 2 * n})
+	if refused > 4*n { // one refusal per image would mean the runs fought over every slot
+		t.Errorf("%d refused requests for %d images", refused, 4*n)
+	}
 }
