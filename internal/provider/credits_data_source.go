@@ -2,14 +2,11 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/kie-community/terraform-provider-kie/internal/kie"
 )
 
 var _ datasource.DataSourceWithConfigure = (*creditsDataSource)(nil)
@@ -46,17 +43,12 @@ func (d *creditsDataSource) Configure(_ context.Context, req datasource.Configur
 }
 
 func (d *creditsDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.data == nil {
+	if d.data == nil || !d.data.requireAPIKey("Reading the account's credits", &resp.Diagnostics) {
 		return
 	}
 	ctx = d.data.logContext(ctx)
 	credits, err := d.data.client.Credits(ctx)
-	switch {
-	case errors.Is(err, kie.ErrMissingAPIKey):
-		resp.Diagnostics.AddError("Missing KIE API key",
-			"No API key is configured: set api_key in the kie provider block or the KIE_API_KEY environment variable.")
-		return
-	case err != nil:
+	if err != nil {
 		resp.Diagnostics.AddError("Reading credits failed", fmt.Sprintf("%s", err))
 		return
 	}

@@ -276,6 +276,9 @@ func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		r.planFailedTask(ctx, req, resp, &state)
 	case state.Status.ValueString() == kie.FlagGenerating.String():
 		// An imported task still generating: the update waits for it and downloads, without a new task.
+		if !r.data.requireAPIKey("Finishing task "+state.TaskID.ValueString()+", still generating at KIE,", &resp.Diagnostics) {
+			return
+		}
 		for _, name := range []string{"status", "result_image_url", "origin_image_url"} {
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
 		}
@@ -326,6 +329,9 @@ func (r *fluxImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 		// Only an import leaves the status unknown: fetch the task once to fill in everything else.
 		d, ok := requireProviderData(r.data, &resp.Diagnostics)
 		if !ok {
+			return
+		}
+		if !d.requireAPIKey("Importing task "+state.TaskID.ValueString(), &resp.Diagnostics) {
 			return
 		}
 		ctx = d.logContext(ctx)

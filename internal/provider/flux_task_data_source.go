@@ -104,8 +104,11 @@ func (d *fluxTaskDataSource) Read(ctx context.Context, req datasource.ReadReques
 	if resp.Diagnostics.HasError() || d.data == nil {
 		return
 	}
-	ctx = d.data.logContext(ctx)
 	id := m.TaskID.ValueString()
+	if !d.data.requireAPIKey("Reading task "+id, &resp.Diagnostics) {
+		return
+	}
+	ctx = d.data.logContext(ctx)
 	task, err := d.data.client.GetTask(ctx, id)
 	switch {
 	case kie.IsNotFound(err):

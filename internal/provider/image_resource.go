@@ -338,6 +338,9 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("state"))
 	case state.State.ValueString() != string(kie.MarketSuccess):
 		// An imported task still running: the update waits for it and downloads, without a new task.
+		if !r.data.requireAPIKey("Finishing task "+state.TaskID.ValueString()+", still running at KIE,", &resp.Diagnostics) {
+			return
+		}
 		for _, name := range []string{"state", "fail_code", "fail_message"} {
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
 		}
@@ -363,6 +366,9 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 		// Only an import leaves the state unknown: fetch the task once to fill in everything else.
 		d, ok := requireProviderData(r.data, &resp.Diagnostics)
 		if !ok {
+			return
+		}
+		if !d.requireAPIKey("Importing task "+state.TaskID.ValueString(), &resp.Diagnostics) {
 			return
 		}
 		ctx = d.logContext(ctx)

@@ -107,8 +107,11 @@ func (d *marketTaskDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	if resp.Diagnostics.HasError() || d.data == nil {
 		return
 	}
-	ctx = d.data.logContext(ctx)
 	id := strings.TrimSpace(m.TaskID.ValueString())
+	if !d.data.requireAPIKey("Reading task "+id, &resp.Diagnostics) {
+		return
+	}
+	ctx = d.data.logContext(ctx)
 	task, err := d.data.client.GetMarketTask(ctx, id)
 	switch {
 	case kie.IsNotFound(err):

@@ -90,8 +90,12 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 		Attributes: map[string]schema.Attribute{
 			"api_key": schema.StringAttribute{
 				MarkdownDescription: "KIE API key, sent as a Bearer token. Defaults to the `KIE_API_KEY` " +
-					"environment variable. Only needed once the API is called: plans and refreshes of finished " +
-					"images work without it.",
+					"environment variable when `api_key` is not set (or is `null`); an empty string is not " +
+					"replaced by `KIE_API_KEY`. Only needed once the API is called: plans and refreshes of " +
+					"finished images, and destroys, work without it. Without a key, a plan that creates or " +
+					"replaces an image, finishes a task still running, imports a task or reads a data source " +
+					"fails before anything is sent or paid, with an error naming `api_key` (`terraform destroy` " +
+					"runs such a plan first to refresh: add `-refresh=false` to destroy without a key).",
 				Optional:  true,
 				Sensitive: true,
 			},
@@ -213,7 +217,7 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		return
 	}
 
-	apiKey := stringOrEnv(cfg.APIKey, envAPIKey, "")
+	apiKey, keyProblem := resolveAPIKey(cfg.APIKey)
 	baseURL := stringOrEnv(cfg.BaseURL, envBaseURL, kie.DefaultBaseURL)
 	uploadURL := stringOrEnv(cfg.UploadBaseURL, envUploadBaseURL, kie.DefaultUploadBaseURL)
 
@@ -285,10 +289,11 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 
 	data := &providerData{
-		client: kie.New(apiKey, opts...),
-		apiKey: apiKey,
-		tasks:  paidtask.New(localstate.NewLedger(localstate.LedgerDir(), baseURL), paidtask.NewSpendGuard(limit)),
-		files:  localstate.NewFileIndex(localstate.FileIndexDir()),
+		client:     kie.New(apiKey, opts...),
+		apiKey:     apiKey,
+		keyProblem: keyProblem,
+		tasks:      paidtask.New(localstate.NewLedger(localstate.LedgerDir(), baseURL), paidtask.NewSpendGuard(limit)),
+		files:      localstate.NewFileIndex(localstate.FileIndexDir()),
 	}
 	if receiver != nil {
 		hmacKey := stringOrEnv(cfg.CallbackReceiver.HMACKey, envCallbackKey, "")

@@ -14,6 +14,8 @@ import (
 type providerData struct {
 	client *kie.Client
 	apiKey string
+	// keyProblem says why there is no API key ("" when there is one); see resolveAPIKey.
+	keyProblem string
 	// tasks is the book of paid tasks (resume ledger and spend guard) every resource shares.
 	tasks *paidtask.Tasks
 	// files vouches for unchanged output files without hashing them on every plan.

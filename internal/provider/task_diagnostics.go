@@ -113,6 +113,9 @@ func planNewTask(d *providerData, key, imageKey string, known bool, diags *diag.
 	if d == nil {
 		return // unconfigured (validation): the apply-time guard still holds
 	}
+	if !d.requireAPIKey("Creating this image (a paid generation, or finishing an earlier task)", diags) {
+		return
+	}
 	id, err := d.tasks.PlanNew(key, imageKey, known)
 	switch {
 	case err != nil:
