@@ -115,6 +115,37 @@ func TestQueryLimiterSharedAcrossGoroutinesRealClock(t *testing.T) {
 	}
 }
 
+// A caller that read the clock before another one went ahead (descheduled on a busy machine) must not
+// move the gate's time back: the token bucket would then credit the same interval twice and let a
+// query through early.
+func TestQueryGateNeverSeesTimeGoBack(t *testing.T) {
+	const perSecond = 50
+	clk := newFrozenClock()
+	t0 := clk.Now()
+	g := newQueryGate(perSecond)
+	for _, at := range []time.Time{t0.Add(100 * time.Millisecond), t0, t0.Add(100 * time.Millisecond)} {
+		clk.set(at)
+		if _, err := g.admit(context.Background(), clk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first takes the burst; the others wait one and two intervals after it.
+	want := []time.Duration{time.Second / perSecond, 2 * time.Second / perSecond}
+	if got := clk.Waits(); !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v: a query was let through early", got, want)
+	}
+	// A refusal or an answer reported with an earlier time does not move it back either.
+	g.refused(t0, t0.Add(100*time.Millisecond), time.Nanosecond)
+	g.answered(t0)
+	clk.set(t0.Add(100 * time.Millisecond))
+	if _, err := g.admit(context.Background(), clk); err != nil {
+		t.Fatal(err)
+	}
+	if got := clk.Waits(); len(got) != 3 || got[2] < 2*time.Second/perSecond {
+		t.Errorf("waits %v: after reports dated earlier, a query went through too soon", got)
+	}
+}
+
 // The gate lets queries through one by one at its rate (a burst of one): measured on the fake
 // clock, because arrival times at a server bunch whenever a loaded machine stalls the senders.
 func TestQueryGateSpacesQueries(t *testing.T) {
