@@ -132,3 +132,50 @@ func TestBackoffBounds(t *testing.T) {
 		t.Errorf("Retry-After not capped: %v", d)
 	}
 }
+
+// The client's defaults are what every configuration that leaves the provider's arguments unset runs
+// with, and what the provider's documentation promises. They are pinned as literals, never as the
+// Default constants: a table that reads a constant follows it when it changes and never fails.
+func TestClientDefaultsArePinned(t *testing.T) {
+	c := New(testKey)
+	for _, p := range []struct {
+		argument  string
+		got, want any
+		cost      string
+	}{
+		{"base_url", c.baseURL, "https://api.kie.ai",
+			"every configuration without base_url would send its API key and its paid requests to another host"},
+		{"upload_base_url", c.uploadBaseURL, "https://kieai.redpandaai.co",
+			"every input_image_file of a configuration without upload_base_url would go to another host"},
+		{"request_timeout", c.requestTimeout, 60 * time.Second,
+			"shorter, slow answers to create requests become uncertain outcomes (a task that may be paid for and " +
+				"is not resumed); longer, a stalled connection holds every apply longer"},
+		{"poll_min_interval", c.pollMin, 3 * time.Second,
+			"shorter spends KIE's status-query budget faster and gets queries refused; longer delays every apply"},
+		{"poll_max_interval", c.pollMax, 30 * time.Second,
+			"shorter spends the query budget on long tasks; longer delays every apply by up to that much"},
+		{"poll_initial_delay", c.firstPoll, 8 * time.Second,
+			"shorter spends queries on tasks that cannot have finished; longer delays every apply"},
+		{"create_rate_limit", c.createN, 20,
+			"higher than KIE's account limit gets generations refused (429) and slows every run on the account; " +
+				"lower slows every apply that creates images"},
+		{"create_rate_window", c.createPer, 10 * time.Second,
+			"shorter than KIE's window gets generations refused (429); longer slows every apply that creates images"},
+		{"status_query_rate", c.queryRate, 10.0,
+			"higher gets status queries refused (429) by KIE; lower slows every apply that waits for several images"},
+		{"max_download_mb", c.maxDownload, int64(100 << 20),
+			"lower makes downloads fail that work today (the image is paid for, the file never arrives)"},
+		{"callback_receiver.safety_poll_interval", DefaultCallbackPolling, time.Minute,
+			"shorter spends the query budget the callback receiver exists to save; longer delays applies whose callback is lost"},
+		{"(retries of safe calls)", c.retry.MaxAttempts, 5,
+			"fewer turns passing network faults into failed applies"},
+		{"(refused generations retried without a deadline)", c.retry.RefusedFor, 15 * time.Minute,
+			"shorter fails applies while KIE is busy; longer holds them"},
+	} {
+		if p.got != p.want {
+			t.Errorf("the default of %s changed from %v to %v: %s. Every user who leaves %s unset gets the new "+
+				"value on their next apply; if that is intended, update this test, the provider's documentation "+
+				"and the CHANGELOG", p.argument, p.want, p.got, p.cost, p.argument)
+		}
+	}
+}

@@ -63,6 +63,19 @@ type queryGate struct {
 	lim     *rate.Limiter
 	base    rate.Limit
 	lastCut time.Time
+	latest  time.Time // the latest time given to lim
+}
+
+// at is now, or the latest time already given to the limiter when now is earlier; g.mu held. The limiter
+// must only see time move forward: handed an earlier time (a caller that read the clock, then was
+// descheduled while others went ahead), it moves its own clock back and later credits the same interval
+// twice, letting a query through early.
+func (g *queryGate) at(now time.Time) time.Time {
+	if now.Before(g.latest) {
+		return g.latest
+	}
+	g.latest = now
+	return now
 }
 
 func newQueryGate(perSecond float64) *queryGate {
@@ -75,13 +88,17 @@ func (g *queryGate) admit(ctx context.Context, clk Clock) (time.Time, error) {
 	if err := g.hold.wait(ctx, clk); err != nil {
 		return time.Time{}, err
 	}
-	now := clk.Now()
+	g.mu.Lock()
+	now := g.at(clk.Now())
 	r := g.lim.ReserveN(now, 1)
+	g.mu.Unlock()
 	if !r.OK() {
 		return time.Time{}, errors.New("rate limiter cannot grant a request")
 	}
 	if err := sleep(ctx, clk, r.DelayFrom(now)); err != nil {
-		r.CancelAt(clk.Now())
+		g.mu.Lock()
+		r.CancelAt(g.at(clk.Now()))
+		g.mu.Unlock()
 		return time.Time{}, err
 	}
 	return clk.Now(), nil
@@ -96,7 +113,7 @@ func (g *queryGate) refused(now, admitted time.Time, hold time.Duration) bool {
 	if g.base == rate.Inf || !admitted.After(g.lastCut) {
 		return false
 	}
-	g.lim.SetLimitAt(now, max(g.lim.Limit()*queryDecrease, g.base/queryFloor))
+	g.lim.SetLimitAt(g.at(now), max(g.lim.Limit()*queryDecrease, g.base/queryFloor))
 	g.lastCut = now
 	return true
 }
@@ -106,7 +123,7 @@ func (g *queryGate) answered(now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if cur := g.lim.Limit(); cur < g.base {
-		g.lim.SetLimitAt(now, min(g.base, cur+g.base*g.base/(queryRecovery*cur)))
+		g.lim.SetLimitAt(g.at(now), min(g.base, cur+g.base*g.base/(queryRecovery*cur)))
 	}
 }
 

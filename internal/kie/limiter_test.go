@@ -2,7 +2,7 @@ package kie
 
 import (
 	"context"
-	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -10,17 +10,88 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Five goroutines share one client's query budget: 25 queries take as long as the rate says, not a
-// fifth of it. Only a lower bound on time is checked, which a loaded machine cannot break.
+// frozenClock stands still unless set: each wait asked of it fires at once and is recorded. Every
+// caller's delay then counts from the same instant, however a loaded machine schedules the goroutines.
+type frozenClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	waits []time.Duration
+}
+
+func newFrozenClock() *frozenClock {
+	return &frozenClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+func (f *frozenClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *frozenClock) set(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = t
+}
+
+func (f *frozenClock) After(d time.Duration) <-chan time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.waits = append(f.waits, d)
+	ch := make(chan time.Time, 1)
+	ch <- f.now
+	return ch
+}
+
+func (f *frozenClock) Waits() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.waits...)
+}
+
+// Five goroutines share one client's query budget: 25 queries asked for at the same instant are let
+// through one interval apart (20ms at 50/s, a burst of one), not five at a time. Checked on a clock that
+// stands still, so the delays the gate hands out are exact whatever the machine's load.
 func TestQueryLimiterSharedAcrossGoroutines(t *testing.T) {
-	var mu sync.Mutex
-	var stamps []time.Time
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		stamps = append(stamps, time.Now())
-		mu.Unlock()
-		flagStep("q", 0, "")(w, r)
-	})
+	srv := newScriptServer(t, flagStep("q", 0, ""))
+	const perSecond, workers, each = 50, 5, 5
+	clk := newFrozenClock()
+	c := newTestClient(srv.URL, WithQueryRate(perSecond), WithClock(clk))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				if _, err := c.GetTask(context.Background(), "q"); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if srv.Count() != workers*each {
+		t.Fatalf("%d queries", srv.Count())
+	}
+	// The first query takes the burst; the k-th after it waits k intervals.
+	waits := clk.Waits()
+	slices.Sort(waits)
+	want := make([]time.Duration, 0, workers*each-1)
+	for k := 1; k < workers*each; k++ {
+		want = append(want, time.Duration(k)*time.Second/perSecond)
+	}
+	if len(waits) != len(want) {
+		t.Fatalf("%d waits for %d queries, want %d: %v", len(waits), workers*each, len(want), waits)
+	}
+	for i := range want {
+		if d := waits[i] - want[i]; d < -time.Microsecond || d > time.Microsecond {
+			t.Fatalf("query waits %v, want one %v interval more for each query (%v)", waits, time.Second/perSecond, want)
+		}
+	}
+}
+
+// The same on the real clock, with the one bound a loaded machine cannot break: 25 queries at 50/s with
+// a burst of one take at least 24 intervals, because every wait is at least what the gate asked for.
+func TestQueryLimiterSharedAcrossGoroutinesRealClock(t *testing.T) {
+	srv := newScriptServer(t, flagStep("q", 0, ""))
 	const perSecond, workers, each = 50, 5, 5
 	c := newTestClient(srv.URL, WithQueryRate(perSecond))
 	start := time.Now()
@@ -35,15 +106,43 @@ func TestQueryLimiterSharedAcrossGoroutines(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	// 25 queries at 50/s with a burst of one take at least 24 intervals of 20ms.
-	if minimum := time.Duration(workers*each-1) * time.Second / perSecond * 9 / 10; elapsed < minimum {
+	// 1ms of slack for the limiter's float arithmetic; no upper bound.
+	if elapsed, minimum := time.Since(start), time.Duration(workers*each-1)*time.Second/perSecond-time.Millisecond; elapsed < minimum {
 		t.Errorf("25 queries took %v, want at least %v", elapsed, minimum)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(stamps) != workers*each {
-		t.Fatalf("%d queries", len(stamps))
+	if srv.Count() != workers*each {
+		t.Fatalf("%d queries", srv.Count())
+	}
+}
+
+// A caller that read the clock before another one went ahead (descheduled on a busy machine) must not
+// move the gate's time back: the token bucket would then credit the same interval twice and let a
+// query through early.
+func TestQueryGateNeverSeesTimeGoBack(t *testing.T) {
+	const perSecond = 50
+	clk := newFrozenClock()
+	t0 := clk.Now()
+	g := newQueryGate(perSecond)
+	for _, at := range []time.Time{t0.Add(100 * time.Millisecond), t0, t0.Add(100 * time.Millisecond)} {
+		clk.set(at)
+		if _, err := g.admit(context.Background(), clk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first takes the burst; the others wait one and two intervals after it.
+	want := []time.Duration{time.Second / perSecond, 2 * time.Second / perSecond}
+	if got := clk.Waits(); !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v: a query was let through early", got, want)
+	}
+	// A refusal or an answer reported with an earlier time does not move it back either.
+	g.refused(t0, t0.Add(100*time.Millisecond), time.Nanosecond)
+	g.answered(t0)
+	clk.set(t0.Add(100 * time.Millisecond))
+	if _, err := g.admit(context.Background(), clk); err != nil {
+		t.Fatal(err)
+	}
+	if got := clk.Waits(); len(got) != 3 || got[2] < 2*time.Second/perSecond {
+		t.Errorf("waits %v: after reports dated earlier, a query went through too soon", got)
 	}
 }
 

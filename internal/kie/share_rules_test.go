@@ -200,32 +200,59 @@ func TestCreateRefusalHoldsEveryone(t *testing.T) {
 	}
 }
 
-// A refused generation is retried until the context's deadline, not for a fixed number of attempts;
-// each wait is logged at INFO with the reason, and the error says how long it waited and how often
-// KIE refused. One caller's 429 lowers the create rate of the whole client.
+// A generation KIE keeps refusing is retried after each Retry-After until the next wait would pass
+// ctx's deadline, not only RetryPolicy.RefusedFor (2 minutes in tests) nor MaxAttempts. Measured on
+// the fake clock: the deadline only sets the budget, read once on the real clock, and the waits are
+// the fake clock's, so a loaded machine changes nothing but how long the test takes. Each wait is logged
+// at INFO with the reason, the error says how often KIE refused, and one caller's 429 lowers the create
+// rate of the whole client.
 func TestGenerateRefusedRetriesUntilDeadline(t *testing.T) {
-	srv := newScriptServer(t, reply(429, `{"code":429,"msg":"busy"}`, "Retry-After", "0.05"))
+	const retryAfter = 30 * time.Second
+	maxDelay := retryAfter + retryAfter/20 // refusedDelay adds up to a twentieth
+	srv := newScriptServer(t, reply(429, `{"code":429,"msg":"busy"}`, "Retry-After", "30"))
 	logs := &logRecorder{}
-	c := newTestClient(srv.URL, WithLogger(logs), WithCreateLimit(20, 40*time.Millisecond))
-	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	clk := newFakeClock()
+	c := newTestClient(srv.URL, WithClock(clk), WithLogger(logs), WithCreateLimit(20, 40*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	start := time.Now()
+	dl, _ := ctx.Deadline()
+	// Generate reads its budget between these two.
+	budgetBefore := time.Until(dl)
 	_, err := c.Generate(ctx, GenerateRequest{Prompt: "p"})
-	took := time.Since(start)
+	budgetAfter := time.Until(dl)
+
 	var re *RefusedError
 	if !errors.As(err, &re) || !IsRateLimited(err) || !IsRefusedForNow(err) {
 		t.Fatalf("want a RefusedError for a 429, got %v", err)
 	}
-	// About 50-60 ms apart: more than fastRetry's 4 attempts, and until the deadline.
-	if re.Refusals < 6 || re.Refusals != srv.Count() || took < 500*time.Millisecond || took > 700*time.Millisecond {
-		t.Errorf("%d refusals, %d POSTs in %v", re.Refusals, srv.Count(), took)
+	if re.Refusals != srv.Count() || re.Refusals <= fastRetry().MaxAttempts {
+		t.Errorf("%d refusals, %d POSTs: want one POST per refusal, more than MaxAttempts", re.Refusals, srv.Count())
+	}
+	if re.Waited >= budgetBefore {
+		t.Errorf("retried for %v, past the deadline %v away", re.Waited, budgetBefore)
+	}
+	if re.Waited+maxDelay < budgetAfter {
+		t.Errorf("gave up after %v with %v left before the deadline, enough for another retry", re.Waited, budgetAfter-re.Waited)
+	}
+	// Every refusal but the last waited the server's Retry-After, and at most a twentieth more.
+	var waits int
+	for _, d := range clk.Sleeps() {
+		if d >= retryAfter/2 {
+			waits++
+			if d < retryAfter || d > maxDelay {
+				t.Errorf("waited %v after a refusal with Retry-After %v", d, retryAfter)
+			}
+		}
+	}
+	if waits != re.Refusals-1 {
+		t.Errorf("%d waits for %d refusals: %v", waits, re.Refusals, clk.Sleeps())
 	}
 	if !strings.Contains(err.Error(), "KIE refused the request") || !strings.Contains(err.Error(), "no task was created") {
 		t.Errorf("error %q", err)
 	}
 	all := logs.All()
-	// Every refusal but one that leaves no time to wait is logged.
-	if n := strings.Count(all, "INFO KIE refused the generation request for now"); n != re.Refusals && n != re.Refusals-1 {
+	// Every refusal but the last, which leaves no time to wait, is logged.
+	if n := strings.Count(all, "INFO KIE refused the generation request for now"); n != re.Refusals-1 {
 		t.Errorf("%d INFO records for %d refusals:\n%s", n, re.Refusals, all)
 	}
 	if !strings.Contains(all, "reason:rate limited") {

@@ -166,13 +166,13 @@ func TestUploadFileStalledServerTimesOut(t *testing.T) {
 	if err := os.WriteFile(local, []byte("png"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
+	// The error is the proof that the request timeout ended each attempt: without it, each would wait out
+	// the 5 s stall and get the server's answer. No wall-time bound, and the server's count is only an
+	// upper bound: on a loaded machine an attempt can time out before its request reaches the handler.
 	_, err := c.UploadFile(context.Background(), local, "")
-	if err == nil || !strings.Contains(err.Error(), "no progress within the request timeout") || srv.Count() != 2 {
-		t.Fatalf("err %v after %d attempts", err, srv.Count())
-	}
-	if el := time.Since(start); el > 3*time.Second {
-		t.Errorf("took %v", el)
+	if err == nil || !strings.Contains(err.Error(), "no progress within the request timeout") ||
+		!strings.Contains(err.Error(), "giving up after 2 attempts") || srv.Count() > 2 {
+		t.Fatalf("err %v, %d requests received", err, srv.Count())
 	}
 }
 

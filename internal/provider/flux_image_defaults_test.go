@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -30,13 +31,16 @@ type pinnedAttr struct {
 // every argument its configuration left unset; changing a default therefore changes what the plan of
 // each of those resources compares against, and where the attribute forces replacement, re-buys the
 // image. Change this table only together with a state upgrader (or on purpose, with a CHANGELOG entry).
+//
+// The defaults are literals, the values users' states hold, never the schema's own constants: a
+// table that reads modelPro would follow a changed modelPro and never fail.
 var pinnedFluxImage = map[string]pinnedAttr{
 	// Arguments that choose what is generated: each change is a new paid image.
 	"prompt":             {replaces: true},
-	"model":              {def: modelPro, replaces: true},
-	"aspect_ratio":       {def: defaultAspectRatio, replaces: true},
+	"model":              {def: "flux-kontext-pro", replaces: true},
+	"aspect_ratio":       {def: "16:9", replaces: true},
 	"input_image":        {replaces: true},
-	"output_format":      {def: defaultFormat, replaces: true},
+	"output_format":      {def: "jpeg", replaces: true},
 	"prompt_upsampling":  {def: "false", replaces: true},
 	"safety_tolerance":   {def: "2", replaces: true},
 	"enable_translation": {def: "true", replaces: true},
@@ -70,20 +74,71 @@ var pinnedFluxImage = map[string]pinnedAttr{
 	"timeouts.delete": {},
 }
 
+// pinnedImage pins every attribute of kie_image, as pinnedFluxImage does for kie_flux_image. It has no
+// defaults today: model and input are required, and KIE applies its own defaults inside input. Giving an
+// argument that forces replacement a default would re-buy every existing image (their states hold null).
+var pinnedImage = map[string]pinnedAttr{
+	// Arguments that choose what is generated: each change is a new paid task.
+	"model":    {replaces: true},
+	"input":    {replaces: true},
+	"triggers": {replaces: true},
+
+	// input_image_files replaces through the resource's ModifyPlan when a file's content
+	// (input_image_sha256s) changes, not when a path does; callback_url only matters when a task is
+	// created; output_path moves or downloads the same results.
+	"input_image_files": {},
+	"callback_url":      {},
+	"output_path":       {},
+
+	// Computed attributes.
+	"id":                      {},
+	"task_id":                 {},
+	"input_image_sha256s":     {},
+	"input_image_upload_urls": {},
+	"state":                   {},
+	"results":                 {},
+	"fail_code":               {},
+	"fail_message":            {},
+	"cost_time":               {},
+	"credits_consumed":        {},
+	"created_at":              {},
+	"completed_at":            {},
+
+	// The timeouts block: durations of this run only, never a new image.
+	"timeouts.create": {},
+	"timeouts.update": {},
+	"timeouts.delete": {},
+}
+
 func TestFluxImageDefaultsAndReplacementsArePinned(t *testing.T) {
 	ctx := context.Background()
-	s := fluxImageSchema(ctx)
-	got, err := describeSchema(ctx, s)
+	checkPinnedSchema(t, "kie_flux_image", "pinnedFluxImage", fluxImageSchema(ctx), pinnedFluxImage)
+}
+
+func TestImageDefaultsAndReplacementsArePinned(t *testing.T) {
+	ctx := context.Background()
+	checkPinnedSchema(t, "kie_image", "pinnedImage", imageSchema(ctx), pinnedImage)
+}
+
+// costsMoney is how an attribute's description says that changing it pays for a new task.
+var costsMoney = regexp.MustCompile(`new paid task|pays for a new task`)
+
+// checkPinnedSchema compares the schema of resource with its table of pinned attributes and reports each
+// difference with what it costs the resource's users.
+func checkPinnedSchema(t *testing.T, resource, table string, s schema.Schema, pinned map[string]pinnedAttr) {
+	t.Helper()
+	got, err := describeSchema(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	for _, name := range sortedKeys(got) {
 		g := got[name]
-		want, ok := pinnedFluxImage[name]
+		want, ok := pinned[name]
 		if !ok {
-			msg := fmt.Sprintf("new attribute %s (default %s, changing it forces a new image: %v) is not in pinnedFluxImage: "+
-				"decide its default and whether changing it re-buys the image, and add it to the table", name, showDef(g.def), g.replaces)
+			msg := fmt.Sprintf("new %s attribute %s (default %s, changing it forces a new image: %v) is not in %s: "+
+				"decide its default and whether changing it re-buys the image, and add it to the table",
+				resource, name, showDef(g.def), g.replaces, table)
 			if g.def != "" && g.replaces {
 				msg += fmt.Sprintf("; as it is, every existing image holds null for %s, so the next plan of every user "+
 					"compares null with %s and re-buys every image: drop the default or the replacement, or add a state "+
@@ -93,32 +148,33 @@ func TestFluxImageDefaultsAndReplacementsArePinned(t *testing.T) {
 			continue
 		}
 		if g.def != want.def {
-			t.Error(defaultChangeCost(name, want, g))
+			t.Errorf("%s: %s", resource, defaultChangeCost(name, want, g))
 		}
 		if g.replaces != want.replaces {
 			if g.replaces {
-				t.Errorf("changing %s now forces a new image: every user who edits %s pays for a new image where today "+
-					"the change is applied in place; if that is intended, update pinnedFluxImage and say so in the "+
-					"CHANGELOG and the attribute's description", name, name)
+				t.Errorf("%s: changing %s now forces a new image: every user who edits %s pays for a new image where "+
+					"today the change is applied in place; if that is intended, update %s and say so in the "+
+					"CHANGELOG and the attribute's description", resource, name, name, table)
 			} else {
-				t.Errorf("changing %s no longer forces a new image: an edited %s would be stored without generating "+
-					"again, so images would stop matching their configuration; if that is intended, update "+
-					"pinnedFluxImage and say so in the CHANGELOG", name, name)
+				t.Errorf("%s: changing %s no longer forces a new image: an edited %s would be stored without "+
+					"generating again, so images would stop matching their configuration; if that is intended, "+
+					"update %s and say so in the CHANGELOG", resource, name, name, table)
 			}
 		}
 	}
-	for _, name := range sortedKeys(pinnedFluxImage) {
+	for _, name := range sortedKeys(pinned) {
 		if _, ok := got[name]; !ok {
-			t.Errorf("attribute %s is gone from the schema: every configuration that sets it fails, and every "+
-				"state that holds it needs a state upgrader to drop it; if that is intended, remove it from "+
-				"pinnedFluxImage", name)
+			t.Errorf("%s attribute %s is gone from the schema: every configuration that sets it fails, and every "+
+				"state that holds it needs a state upgrader to drop it; if that is intended, remove it from %s",
+				resource, name, table)
 		}
 	}
 
 	// The documentation tells users which arguments cost money.
 	for name, a := range s.Attributes {
-		if got[name].replaces && !strings.Contains(a.GetMarkdownDescription(), "new paid task") {
-			t.Errorf("changing %s forces a new image, but its description does not say so (\"a new paid task\")", name)
+		if got[name].replaces && !costsMoney.MatchString(a.GetMarkdownDescription()) {
+			t.Errorf("%s: changing %s forces a new image, but its description does not say so (\"a new paid task\")",
+				resource, name)
 		}
 	}
 }
@@ -258,6 +314,52 @@ func describeAttr(ctx context.Context, env modifierEnv, a schema.Attribute, p pa
 			m.PlanModifyInt64(ctx, req, &resp)
 			d.replaces = d.replaces || resp.RequiresReplace
 		}
+	case schema.Float64Attribute:
+		if a.Default != nil {
+			var resp defaults.Float64Response
+			a.Default.DefaultFloat64(ctx, defaults.Float64Request{Path: p}, &resp)
+			def = resp.PlanValue
+		}
+		for _, m := range a.PlanModifiers {
+			req := planmodifier.Float64Request{Path: p, State: env.state, Plan: env.plan, Config: env.config,
+				StateValue: types.Float64Value(1), PlanValue: types.Float64Value(2), ConfigValue: types.Float64Value(2)}
+			resp := planmodifier.Float64Response{PlanValue: req.PlanValue}
+			m.PlanModifyFloat64(ctx, req, &resp)
+			d.replaces = d.replaces || resp.RequiresReplace
+		}
+	case schema.DynamicAttribute:
+		if a.Default != nil {
+			var resp defaults.DynamicResponse
+			a.Default.DefaultDynamic(ctx, defaults.DynamicRequest{Path: p}, &resp)
+			def = resp.PlanValue
+		}
+		for _, m := range a.PlanModifiers {
+			req := planmodifier.DynamicRequest{Path: p, State: env.state, Plan: env.plan, Config: env.config,
+				StateValue:  types.DynamicValue(types.StringValue("before")),
+				PlanValue:   types.DynamicValue(types.StringValue("after")),
+				ConfigValue: types.DynamicValue(types.StringValue("after"))}
+			resp := planmodifier.DynamicResponse{PlanValue: req.PlanValue}
+			m.PlanModifyDynamic(ctx, req, &resp)
+			d.replaces = d.replaces || resp.RequiresReplace
+		}
+	case schema.ListAttribute:
+		if a.Default != nil {
+			return d, fmt.Errorf("list defaults are not known to this test; extend describeAttr")
+		}
+		// An empty list before, a list of one (null) element after: a change for any element type.
+		elem, err := a.ElementType.ValueFromTerraform(ctx, tftypes.NewValue(a.ElementType.TerraformType(ctx), nil))
+		if err != nil {
+			return d, err
+		}
+		before := types.ListValueMust(a.ElementType, []attr.Value{})
+		after := types.ListValueMust(a.ElementType, []attr.Value{elem})
+		for _, m := range a.PlanModifiers {
+			req := planmodifier.ListRequest{Path: p, State: env.state, Plan: env.plan, Config: env.config,
+				StateValue: before, PlanValue: after, ConfigValue: after}
+			resp := planmodifier.ListResponse{PlanValue: req.PlanValue}
+			m.PlanModifyList(ctx, req, &resp)
+			d.replaces = d.replaces || resp.RequiresReplace
+		}
 	case schema.MapAttribute:
 		if a.Default != nil {
 			return d, fmt.Errorf("map defaults are not known to this test; extend describeAttr")
@@ -301,7 +403,7 @@ func TestFluxImageDefaultsCostMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := got["aspect_ratio"]; g.def != defaultAspectRatio || !g.replaces {
+	if g := got["aspect_ratio"]; g.def != "16:9" || !g.replaces {
 		t.Errorf("aspect_ratio described as %+v", g)
 	}
 	if g := got["output_path"]; g.def != "" || g.replaces {
