@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check the example configurations: `fmt -check` over examples/ (with the current Terraform, which
 # also formats .tftest.hcl files), then `validate` of every example directory with the pinned
-# Terraform 1.5.7 and OpenTofu 1.10.6 (the oldest supported) and 1.14.3 and 1.12.6 (current; they
+# Terraform 1.5.7 and OpenTofu 1.10.6 (the oldest supported) and 1.16.4 and 1.12.6 (current; they
 # validate a module's test files too), all pointed at a freshly built provider through
 # dev_overrides (no init, no network).
 set -euo pipefail

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Print the acceptance-test CLI matrix, one "kind path version origin" line per CLI:
 #   - the pinned builds (always; built if missing): Terraform 1.5.7 and OpenTofu 1.10.6, the oldest
-#     versions supported, and Terraform 1.14.3 and OpenTofu 1.12.6, current releases
+#     versions supported, and Terraform 1.16.4 and OpenTofu 1.12.6, current releases
 #     (scripts/ensure-cli.sh pinned / current); origin "pinned",
 #   - plus any terraform/tofu on PATH whose version is none of those and is at least the supported
 #     floor (Terraform 1.5.7, OpenTofu 1.10.0), unless KIE_PINNED_ONLY is set; origin "path".

@@ -3,7 +3,7 @@
 #
 #   scripts/ensure-cli.sh terraform           PATH terraform if >= 1.5.7, else the pinned build
 #   scripts/ensure-cli.sh terraform pinned    always the pinned Terraform 1.5.7 build (the floor)
-#   scripts/ensure-cli.sh terraform current   always the pinned Terraform 1.14.3 build
+#   scripts/ensure-cli.sh terraform current   always the pinned Terraform 1.16.4 build
 #   scripts/ensure-cli.sh tofu [pinned]       PATH tofu if >= 1.10, else the pinned OpenTofu 1.10.6 build
 #   scripts/ensure-cli.sh tofu current        always the pinned OpenTofu 1.12.6 build
 #   scripts/ensure-cli.sh KIND X.Y.Z          build that exact version (same recipe as the pinned one)
@@ -16,7 +16,7 @@ set -euo pipefail
 
 # "pinned" is the oldest supported CLI, "current" the newest release the suite is proven on.
 readonly TF_PINNED=1.5.7
-readonly TF_CURRENT=1.14.3
+readonly TF_CURRENT=1.16.4
 readonly TF_MIN=1.5.7
 readonly TOFU_PINNED=1.10.6
 readonly TOFU_CURRENT=1.12.6

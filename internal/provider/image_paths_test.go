@@ -177,6 +177,9 @@ type imageUnfinishedPath struct {
 type imageApplyMode struct {
 	name string
 	cbd  bool
+	// destroyFalse: lifecycle { destroy = false } (Terraform 1.16, OpenTofu 1.12): the tainted object is
+	// forgotten, not deleted, so no Delete hands its task on to the create.
+	destroyFalse bool
 	// fresh: the provider's local files are gone (a CI runner), so only the state knows the task.
 	fresh bool
 	apply func(h *cliHarness) string
@@ -228,6 +231,9 @@ func TestAccImageResume_everyPathEveryApply(t *testing.T) {
 		{name: "create-before-destroy-no-refresh-fresh-machine", cbd: true, fresh: true, apply: func(h *cliHarness) string {
 			return h.mustRun("apply", "-auto-approve", "-input=false", "-refresh=false")
 		}},
+		{name: "destroy-false-no-refresh-fresh-machine", destroyFalse: true, fresh: true, apply: func(h *cliHarness) string {
+			return h.mustRun("apply", "-auto-approve", "-input=false", "-refresh=false")
+		}},
 		{name: "replace", apply: func(h *cliHarness) string {
 			return h.mustRun("apply", "-auto-approve", "-input=false", "-replace="+keptMarketAddr)
 		}},
@@ -240,9 +246,15 @@ func TestAccImageResume_everyPathEveryApply(t *testing.T) {
 			}
 			t.Run(p.name+"/"+name, func(t *testing.T) {
 				srv, h := resumeSetup(t)
+				if m.destroyFalse && !destroyFalseSupported(t, h, srv) {
+					t.Skip("this CLI has no lifecycle { destroy = false } (Terraform 1.16 and OpenTofu 1.12 and later)")
+				}
 				extra := "  timeouts {\n    create = \"" + p.create + "\"\n  }"
 				if m.cbd {
 					extra += "\n  lifecycle {\n    create_before_destroy = true\n  }"
+				}
+				if m.destroyFalse {
+					extra += "\n  lifecycle {\n    destroy = false\n  }"
 				}
 				cfg := keptMarketImage(p.prompt, extra)
 				h.write("main.tf", cliConfig(srv, cfg))

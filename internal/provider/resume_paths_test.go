@@ -369,3 +369,67 @@ import {
 		t.Fatalf("stored identity %v, want task_id %s", rs.IdentityValues, id)
 	}
 }
+
+// destroyFalseSupported probes the CLI for lifecycle { destroy = false } (Terraform 1.16 and later,
+// OpenTofu 1.12 and later), a capability check like identityImportSupported.
+func destroyFalseSupported(t *testing.T, h *cliHarness, srv *kiemock.Server) bool {
+	t.Helper()
+	h.write("main.tf", cliConfig(srv, keptImage("")))
+	h.mustRun("init", "-input=false")
+	h.write("main.tf", cliConfig(srv, keptImage("  lifecycle {\n    destroy = false\n  }")))
+	out, err := h.run("validate")
+	if err == nil {
+		return true
+	}
+	if strings.Contains(out, `"destroy" is not expected`) {
+		return false
+	}
+	t.Fatalf("validate of the destroy = false probe failed for another reason:\n%s", out)
+	return false
+}
+
+// Path 2 with lifecycle { destroy = false }: Terraform 1.16 and OpenTofu 1.12 replace the tainted object
+// of an interrupted create by forgetting it (ForgetThenCreate, CreateThenForget) instead of calling
+// Delete, so no Delete hands the unfinished task on; the create still finishes the earlier task instead
+// of paying again.
+func TestAccResume_timeoutThenDestroyFalse(t *testing.T) {
+	cases := []struct {
+		name       string
+		cbd, fresh bool
+		args       []string
+	}{
+		{"plain", false, false, nil},
+		{"create-before-destroy", true, false, nil},
+		{"no-refresh-fresh-machine", false, true, []string{"-refresh=false"}},
+		{"create-before-destroy-no-refresh-fresh-machine", true, true, []string{"-refresh=false"}},
+	}
+	// The plan's legend names the action, in Terraform's words and OpenTofu's alike (OpenTofu 1.12 forgets
+	// first even with create_before_destroy).
+	const forgets = "(forget and then create replacement|create replacement and then forget)"
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, h := resumeSetup(t)
+			if !destroyFalseSupported(t, h, srv) {
+				t.Skip("this CLI has no lifecycle { destroy = false } (Terraform 1.16 and OpenTofu 1.12 and later)")
+			}
+			extra := "  timeouts {\n    create = \"1s\"\n  }\n  lifecycle {\n    destroy = false\n"
+			if tc.cbd {
+				extra += "    create_before_destroy = true\n"
+			}
+			extra += "  }"
+			cfg := strings.Replace(keptImage(extra), "a lighthouse in fog", "[mock:latency=3s] a lighthouse in fog", 1)
+			h.write("main.tf", cliConfig(srv, cfg))
+			h.mustFail([]string{"Waiting for the image did not finish", taskIDPattern, "is paid for"},
+				"apply", "-auto-approve", "-input=false")
+			requireCounts(t, srv, postsAre(1))
+			if tc.fresh {
+				h.newMachine()
+			}
+			h.write("main.tf", cliRequiredProviders+providerBlock(srv, "max_new_images = 0")+
+				strings.Replace(cfg, `create = "1s"`, `create = "30s"`, 1))
+			out := h.mustRun(append([]string{"apply", "-auto-approve", "-input=false"}, tc.args...)...)
+			requireOutput(t, out, forgets, "Finishing an earlier task instead of paying again", taskIDPattern)
+			requireOneImage(t, srv, h, resumeAddr, "out/kept.png")
+		})
+	}
+}
