@@ -2,6 +2,10 @@
 # Run the acceptance tests once per CLI of the compatibility matrix (scripts/cli-matrix.sh) and
 # print a summary. Extra arguments go to "go test" (e.g. -run TestAccFluxImage_basic, -v is on already).
 # KIE_ACC_CLIS="terraform" or "tofu" limits the matrix; KIE_PINNED_ONLY=1 skips CLIs found on PATH.
+#
+# A test may skip only where the CLI lacks a capability it needs, as its version says: such a skip
+# carries the tag [capability-skip NAME TEST] (internal/provider/cli_capability_test.go). A run in
+# which a test skips without the tag, or with it on a CLI that has NAME, fails.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -35,6 +39,61 @@ pretty_name() {
   case $1 in terraform) echo Terraform ;; tofu) echo OpenTofu ;; *) echo "$1" ;; esac
 }
 
+# version_ge A B: true when version A >= version B.
+version_ge() {
+  [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | sed -n 1p)" = "$2" ]
+}
+
+# cli_has KIND VERSION CAPABILITY: exit 0 when that CLI has the capability, 1 when it lacks it, 2
+# for a capability this table does not know. The same table as cliCapabilities in
+# internal/provider/cli_capability_test.go, kept apart so that neither can excuse a skip alone.
+cli_has() {
+  case $3 in
+    import-identity) # import blocks by resource identity
+      case $1 in
+        terraform) version_ge "$2" 1.12.0 ;;
+        tofu) version_ge "$2" 1.12.0 ;;
+        *) return 2 ;;
+      esac
+      ;;
+    *) return 2 ;;
+  esac
+}
+
+# check_skips LOG KIND VERSION: print one line per test the run skipped, with its reason, and fail
+# when any skipped for another reason than a capability this CLI lacks.
+check_skips() {
+  local log=$1 kind=$2 version=$3 test tagged cap reason rc bad=0
+  while IFS= read -r test; do
+    # The tag names the test, so parallel tests' interleaved output cannot mix reasons up.
+    tagged=$(grep -F '[capability-skip ' "$log" | grep -F " $test] " | sed -n 1p || true)
+    if [ -z "$tagged" ]; then
+      # No tag: show the last message the test logged before it skipped, as its likely reason.
+      reason=$(awk -v t="--- SKIP: $test " 'index($0, t) { print last; exit }
+        /^ +[^ ]+\.go:[0-9]+: / { sub(/^ +/, ""); last = $0 }' "$log")
+      printf '  FAIL %s skipped without a capability tag: %s\n' "$test" "${reason:-(no message)}"
+      bad=1
+      continue
+    fi
+    cap=$(sed 's/.*\[capability-skip \([^ ]*\) .*/\1/' <<<"$tagged")
+    reason=${tagged#*"$test] "}
+    rc=0
+    cli_has "$kind" "$version" "$cap" || rc=$?
+    case $rc in
+      0)
+        printf '  FAIL %s skipped for lack of %s, which %s %s has: %s\n' "$test" "$cap" "$kind" "$version" "$reason"
+        bad=1
+        ;;
+      1) printf '  skip %s: [%s] %s\n' "$test" "$cap" "$reason" ;;
+      *)
+        printf '  FAIL %s skipped for an unknown capability %s: %s\n' "$test" "$cap" "$reason"
+        bad=1
+        ;;
+    esac
+  done < <(sed -n 's/^ *--- SKIP: \([^ ]*\) .*/\1/p' "$log")
+  return "$bad"
+}
+
 summary=()
 any_failed=0
 while read -r kind path version origin; do
@@ -65,6 +124,8 @@ while read -r kind path version origin; do
   passed=$(grep -cE '^ *--- PASS: ' "$log_file" || true)
   failed=$(grep -cE '^ *--- FAIL: ' "$log_file" || true)
   skipped=$(grep -cE '^ *--- SKIP: ' "$log_file" || true)
+  skips_ok=1
+  check_skips "$log_file" "$kind" "$version" >"$log_file.skips" || skips_ok=
   result=PASS
   if [ "$rc" -ne 0 ]; then
     result=FAIL
@@ -72,9 +133,16 @@ while read -r kind path version origin; do
     # An acceptance run that executed nothing proves nothing: treat it as a failure.
     result="FAIL (no acceptance test ran)"
   fi
+  if [ -z "$skips_ok" ]; then
+    # A skip where the CLI has what the test needs hides whatever made the test skip.
+    result="FAIL (a test skipped on a CLI that can run it)"
+  fi
   [ "$result" = PASS ] || any_failed=1
-  summary+=("$(printf '%-32s %-11s %-5s %4s passed %4s failed %4s skipped %5ss' "$name" "${origin:-}" "${result%% *}" \
-    "$passed" "$failed" "$skipped" "$(($(date +%s) - start))")")
+  summary+=("$(printf '%-32s %-11s %-5s %4s ran (%s passed, %s failed) %4s skipped %5ss' "$name" "${origin:-}" \
+    "${result%% *}" "$((passed + failed))" "$passed" "$failed" "$skipped" "$(($(date +%s) - start))")")
+  while IFS= read -r line; do
+    summary+=("$line")
+  done <"$log_file.skips"
   if [ "$result" != PASS ]; then
     log "$name: $result"
   fi

@@ -8,10 +8,13 @@
 #                      which no run can expect (expect_failures only expects custom conditions)
 #   tests/plan-only/   mock_provider, no kie-mock; must pass
 #
-# Support is probed, not read from version strings: a CLI whose `test` command does not run a
-# .tftest.hcl file (Terraform before 1.6) skips everything, one without mock_provider (Terraform
-# before 1.7, OpenTofu before 1.8) skips tests/plan-only. KIE_ACC_CLIS and KIE_PINNED_ONLY work as
-# for scripts/testacc.sh.
+# The CLI's version decides what it must run, never the outcome of a command: `terraform test`
+# (Terraform 1.6+, every OpenTofu of the matrix) runs tests/ and tests/must-fail/, mock_provider
+# (Terraform 1.7+, OpenTofu 1.8+) tests/plan-only/. A CLI skips only what its version lacks; where
+# the version has it, a failing probe is a failure, and so is a probe that passes on a CLI whose
+# version should lack it (the table is wrong). The summary gives, per CLI and suite, the runs that
+# ran and skipped, with each skip's reason. KIE_ACC_CLIS and KIE_PINNED_ONLY work as for
+# scripts/testacc.sh.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -96,7 +99,7 @@ run "probe" {
 }
 HCL
 
-# probe DIR CLI: true when CLI runs DIR's one test and it passes.
+# probe DIR CLI: true when CLI runs DIR's one test and it passes; the output goes to DIR.log.
 probe() {
   local out
   out=$(cd "$1" && run_cli "$2" test -no-color 2>&1) || true
@@ -108,40 +111,113 @@ pretty_name() {
   case $1 in terraform) echo Terraform ;; tofu) echo OpenTofu ;; *) echo "$1" ;; esac
 }
 
+# version_ge A B: true when version A >= version B.
+version_ge() {
+  [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | sed -n 1p)" = "$2" ]
+}
+
+# supports KIND VERSION FEATURE: true when that CLI has FEATURE, "test" (the test command running
+# .tftest.hcl files) or "mock_provider".
+supports() {
+  case $1:$3 in
+    terraform:test) version_ge "$2" 1.6.0 ;;
+    terraform:mock_provider) version_ge "$2" 1.7.0 ;;
+    tofu:test) version_ge "$2" 1.6.0 ;;
+    tofu:mock_provider) version_ge "$2" 1.8.0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# What each feature needs, for skip reasons.
+needs() {
+  case $1 in
+    test) echo 'terraform test needs Terraform 1.6+ or OpenTofu 1.6+' ;;
+    mock_provider) echo 'mock_provider needs Terraform 1.7+ or OpenTofu 1.8+' ;;
+  esac
+}
+
+# runs_in DIR: how many run blocks the .tftest.hcl files directly in DIR have.
+runs_in() {
+  cat "$1"/*.tftest.hcl 2>/dev/null | grep -cE '^run "' || true
+}
+
+# counts LOG: "N ran, K skipped" from the last summary line of a test command ("Success! 5 passed,
+# 0 failed." / "Failure! 1 passed, 1 failed, 2 skipped."), and the names of the skipped runs.
+counts() {
+  local line passed failed skipped names
+  line=$(grep -E '^(Success|Failure)! [0-9]+ passed, [0-9]+ failed' "$1" | sed -n '$p' || true)
+  if [ -z "$line" ]; then
+    echo 'no test summary in the output'
+    return
+  fi
+  passed=$(sed -E 's/^[A-Za-z]+! ([0-9]+) passed.*/\1/' <<<"$line")
+  failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  skipped=0
+  case $line in *skipped*) skipped=$(sed -E 's/.* ([0-9]+) skipped.*/\1/' <<<"$line") ;; esac
+  printf '%s ran (%s passed, %s failed), %s skipped' "$((passed + failed))" "$passed" "$failed" "$skipped"
+  if [ "$skipped" -gt 0 ]; then
+    # A run is skipped after an earlier run of its file failed.
+    names=$(sed -nE 's/^ *run "([^"]*)"\.\.\. skip.*/\1/p' "$1" | paste -sd, - || true)
+    printf ' (%s: not run, an earlier run failed)' "${names:-?}"
+  fi
+}
+
 summary=()
 any_failed=0
 ran=0
+ran_plan_only=0
+want_plan_only=
 # record NAME MODULE SUITE RESULT SECONDS DETAIL
 record() {
-  summary+=("$(printf '%-20s %-12s %-17s %-5s %4ss  %s' "$1" "$2" "$3" "$4" "$5" "$6")")
+  summary+=("$(printf '%-20s %-12s %-19s %-5s %4ss  %s' "$1" "$2" "$3" "$4" "$5" "$6")")
   [ "$4" != FAIL ] || any_failed=1
+}
+
+# check_probe NAME CLI FEATURE DIR: true when CLI (of the loop's kind and version) should and does
+# have FEATURE. A probe that fails where the version has FEATURE, or passes where the version lacks
+# it, is recorded as a failure.
+check_probe() {
+  local name=$1 cli=$2 feature=$3 dir=$4
+  rm -rf "$dir/.terraform"
+  if supports "$kind" "$version" "$feature"; then
+    probe "$dir" "$cli" && return 0
+    cat "$dir.log" >&2
+    log "$name: the $feature probe failed, though $name has $feature (see above)"
+    record "$name" - "$feature probe" FAIL 0 "failed on a version that has $feature"
+    return 1
+  fi
+  if probe "$dir" "$cli"; then
+    log "$name: the $feature probe passed, though the version table says $name lacks $feature"
+    record "$name" - "$feature probe" FAIL 0 "passed on a version said to lack $feature: fix supports()"
+  fi
+  return 1
 }
 
 n=0
 while read -r kind cli version _; do
   name="$(pretty_name "$kind") v$version"
   printf '\n== terraform test with %s ==\n(%s)\n' "$name" "$cli"
-  rm -rf "$work/probe-test/.terraform" "$work/probe-mock/.terraform"
-  if ! probe "$work/probe-test" "$cli"; then
-    log "$name: its test command does not run .tftest.hcl files; skipped"
-    record "$name" - - SKIP 0 "its test command runs no .tftest.hcl file"
-    continue
-  fi
-  has_mock=1
-  if ! probe "$work/probe-mock" "$cli"; then
-    if grep -q 'Unsupported block type' "$work/probe-mock.log"; then
-      has_mock=
-    else
-      cat "$work/probe-mock.log" >&2
-      log "$name: the mock_provider probe failed for another reason than support (see above)"
-      record "$name" - "mock_provider" FAIL 0 "see the log above"
-      has_mock=
-    fi
+  has_test=1
+  check_probe "$name" "$cli" test "$work/probe-test" || has_test=
+  has_mock=
+  if [ -n "$has_test" ]; then
+    has_mock=1
+    check_probe "$name" "$cli" mock_provider "$work/probe-mock" || has_mock=
   fi
 
   while IFS= read -r tests; do
     module=${tests%/tests}
     mod=${module##*/}
+    [ ! -d "$tests/plan-only" ] || want_plan_only=1
+    if [ -z "$has_test" ]; then
+      if ! supports "$kind" "$version" test; then
+        for suite in tests tests/must-fail tests/plan-only; do
+          [ -d "$module/$suite" ] || continue
+          record "$name" "$mod" "$suite/" SKIP 0 "skipped, $(runs_in "$module/$suite") runs: $(needs test)"
+        done
+      fi
+      continue
+    fi
     n=$((n + 1))
     # A fresh copy per CLI: the tests write files and .terraform/ relative to the module.
     copy="$work/run/$n"
@@ -151,10 +227,10 @@ while read -r kind cli version _; do
 
     printf -- '-- %s: %s\n' "$module" "tests/"
     start=$(date +%s)
-    if (cd "$copy" && run_cli "$cli" test -no-color); then
-      record "$name" "$mod" tests/ PASS $(($(date +%s) - start)) ""
+    if (cd "$copy" && run_cli "$cli" test -no-color) 2>&1 | tee "$copy/tests.log"; then
+      record "$name" "$mod" tests/ PASS $(($(date +%s) - start)) "$(counts "$copy/tests.log")"
     else
-      record "$name" "$mod" tests/ FAIL $(($(date +%s) - start)) "tests/ failed"
+      record "$name" "$mod" tests/ FAIL $(($(date +%s) - start)) "$(counts "$copy/tests.log")"
     fi
     ran=$((ran + 1))
 
@@ -165,31 +241,36 @@ while read -r kind cli version _; do
       (cd "$copy" && run_cli "$cli" test -no-color -test-directory=tests/must-fail) >"$copy/must-fail.log" 2>&1 || rc=$?
       cat "$copy/must-fail.log"
       left=$(find "$copy" -path "$copy/tests" -prune -o -type f \( -name '*.png' -o -name '*.jpg' \) -print)
+      got=$(counts "$copy/must-fail.log")
       if [ "$rc" -eq 0 ]; then
-        record "$name" "$mod" tests/must-fail/ FAIL $(($(date +%s) - start)) "passed, but must fail"
+        record "$name" "$mod" tests/must-fail/ FAIL $(($(date +%s) - start)) "passed, but must fail; $got"
       elif ! grep -q 'Image generation failed' "$copy/must-fail.log" ||
         ! grep -q 'GENERATE_FAILED' "$copy/must-fail.log"; then
-        record "$name" "$mod" tests/must-fail/ FAIL $(($(date +%s) - start)) "failed without the task's error"
+        record "$name" "$mod" tests/must-fail/ FAIL $(($(date +%s) - start)) "failed without the task's error; $got"
       elif [ -n "$left" ]; then
         record "$name" "$mod" tests/must-fail/ FAIL $(($(date +%s) - start)) "left files behind: $left"
       else
-        record "$name" "$mod" tests/must-fail/ PASS $(($(date +%s) - start)) "failed as it should"
+        record "$name" "$mod" tests/must-fail/ PASS $(($(date +%s) - start)) "failed as it should; $got"
       fi
     fi
 
     if [ -d "$copy/tests/plan-only" ]; then
       if [ -z "$has_mock" ]; then
-        record "$name" "$mod" tests/plan-only/ SKIP 0 "no mock_provider"
+        if ! supports "$kind" "$version" mock_provider; then
+          record "$name" "$mod" tests/plan-only/ SKIP 0 \
+            "skipped, $(runs_in "$copy/tests/plan-only") runs: $(needs mock_provider)"
+        fi
       else
         printf -- '-- %s: %s\n' "$module" "tests/plan-only/"
         start=$(date +%s)
         # No kie-mock here: a mocked provider must not need one.
         if (cd "$copy" && run_cli env -u KIE_BASE_URL -u KIE_UPLOAD_BASE_URL -u KIE_API_KEY \
-          "$cli" test -no-color -test-directory=tests/plan-only); then
-          record "$name" "$mod" tests/plan-only/ PASS $(($(date +%s) - start)) ""
+          "$cli" test -no-color -test-directory=tests/plan-only) 2>&1 | tee "$copy/plan-only.log"; then
+          record "$name" "$mod" tests/plan-only/ PASS $(($(date +%s) - start)) "$(counts "$copy/plan-only.log")"
         else
-          record "$name" "$mod" tests/plan-only/ FAIL $(($(date +%s) - start)) ""
+          record "$name" "$mod" tests/plan-only/ FAIL $(($(date +%s) - start)) "$(counts "$copy/plan-only.log")"
         fi
+        ran_plan_only=$((ran_plan_only + 1))
       fi
     fi
   done <<<"$modules"
@@ -202,6 +283,10 @@ if [ "$any_failed" -ne 0 ]; then
   exit 1
 fi
 if [ "$ran" -eq 0 ]; then
-  log "error: no CLI of the matrix could run terraform test"
+  log "error: no CLI of the matrix ran terraform test"
+  exit 1
+fi
+if [ -n "$want_plan_only" ] && [ "$ran_plan_only" -eq 0 ]; then
+  log "error: no CLI of the matrix ran the tests/plan-only/ suites (mock_provider)"
   exit 1
 fi

@@ -121,14 +121,13 @@ resource "kie_image" "fixed" {
 	}
 }
 
-// Resource identity: on CLIs that import by identity, an import block with identity = { task_id }
-// adopts a finished task, downloads its results (an update, no new task) and stores the identity.
+// Resource identity: on CLIs that import by identity (Terraform and OpenTofu 1.12 and later), an import
+// block with identity = { task_id } adopts a finished task, downloads its results (an update, no new
+// task) and stores the identity.
 func TestAccImageImport_byIdentity(t *testing.T) {
 	srv, h := resumeSetup(t)
+	h.requireCapability(capImportIdentity)
 	const prompt = "a lighthouse in fog"
-	if !identityImportSupported(t, h, srv, keptMarketImage(prompt, ""), keptMarketAddr) {
-		t.Skip("this CLI does not import by resource identity (import blocks with identity need Terraform 1.12 or later)")
-	}
 	id := startExternalMarketTask(t, srv, keptMarketBody(t, prompt))
 	h.write("main.tf", cliConfig(srv, keptMarketImage(prompt, "")+`
 import {

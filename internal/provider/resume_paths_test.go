@@ -321,37 +321,12 @@ resource "kie_flux_image" "batch" {
 	requireCounts(t, srv, postsAre(5), tasksAre(5))
 }
 
-// identityImportSupported probes the CLI for import blocks by identity (Terraform 1.12 and later) with
-// body, a resource at addr: a capability check, since version numbers say nothing about OpenTofu.
-func identityImportSupported(t *testing.T, h *cliHarness, srv *kiemock.Server, body, addr string) bool {
-	t.Helper()
-	h.write("main.tf", cliConfig(srv, body))
-	h.mustRun("init", "-input=false")
-	h.write("main.tf", cliConfig(srv, body+`
-import {
-  to       = `+addr+`
-  identity = { task_id = "probe" }
-}
-`))
-	out, err := h.run("validate")
-	if err == nil {
-		return true
-	}
-	if strings.Contains(out, "identity") {
-		return false
-	}
-	t.Fatalf("validate of the identity probe failed for another reason:\n%s", out)
-	return false
-}
-
-// Resource identity: on CLIs that import by identity, an import block with identity = { task_id } adopts
-// a finished task with a no-op plan and stores the identity; every CLI stores state without identity
-// errors (the other tests show that).
+// Resource identity: on CLIs that import by identity (Terraform and OpenTofu 1.12 and later), an import
+// block with identity = { task_id } adopts a finished task with a no-op plan and stores the identity;
+// every CLI stores state without identity errors (the other tests show that).
 func TestAccFluxImage_importByIdentity(t *testing.T) {
 	srv, h := resumeSetup(t)
-	if !identityImportSupported(t, h, srv, keptImage(""), resumeAddr) {
-		t.Skip("this CLI does not import by resource identity (import blocks with identity need Terraform 1.12 or later)")
-	}
+	h.requireCapability(capImportIdentity)
 	id := postTask(t, srv, map[string]any{"prompt": "a lighthouse in fog", "outputFormat": "png"})
 	h.write("main.tf", cliConfig(srv, keptImage("")+`
 import {

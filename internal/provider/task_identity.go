@@ -12,9 +12,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
-// A paid resource is identified by its KIE task id: Terraform 1.12 and later store it as the resource's
-// identity and import by it (import { identity = { task_id = "..." } }). Every path that writes state
-// sets it, as the framework requires; older CLIs and OpenTofu simply do not ask for it.
+// A paid resource is identified by its KIE task id: Terraform and OpenTofu 1.12 and later store it as the
+// resource's identity and import by it (import { identity = { task_id = "..." } }). Every path that
+// writes state sets it, as the framework requires; older CLIs simply do not ask for it.
 
 var (
 	_ resource.ResourceWithIdentity = (*fluxImageResource)(nil)

@@ -76,12 +76,23 @@ run "same_inputs_generate_nothing" {
 }
 
 run "a_new_style_generates_new_images" {
+  # New prompts replace both images: new tasks, new ids. (The ids come from the run just before,
+  # which has the first run's: OpenTofu leaves an older run's outputs unknown here.)
   variables {
-    style = "watercolour"
+    style            = "watercolour"
+    earlier_task_ids = run.same_inputs_generate_nothing.task_ids
   }
   assert {
     condition     = kie_flux_image.this["hero"].prompt == "A lighthouse on a cliff at dawn, watercolour"
     error_message = "The new style is not in the prompt."
+  }
+  assert {
+    condition     = keys(output.task_ids) == keys(var.earlier_task_ids)
+    error_message = "The images are not the same names as before: ${jsonencode(keys(output.task_ids))}."
+  }
+  assert {
+    condition     = alltrue([for name, id in output.task_ids : id != var.earlier_task_ids[name]])
+    error_message = "A new style kept an earlier task: ${jsonencode(output.task_ids)}."
   }
   assert {
     condition     = alltrue([for name, file in output.files : filesha256(file) == output.sha256[name]])
