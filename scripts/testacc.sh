@@ -56,6 +56,13 @@ cli_has() {
         *) return 2 ;;
       esac
       ;;
+    destroy-false) # lifecycle { destroy = false }
+      case $1 in
+        terraform) version_ge "$2" 1.16.0 ;;
+        tofu) version_ge "$2" 1.12.0 ;;
+        *) return 2 ;;
+      esac
+      ;;
     *) return 2 ;;
   esac
 }

@@ -21,6 +21,9 @@ import (
 // capImportIdentity: import blocks with identity = { ... } (Terraform 1.12, OpenTofu 1.12).
 const capImportIdentity = "import-identity"
 
+// capDestroyFalse: lifecycle { destroy = false } (Terraform 1.16, OpenTofu 1.12).
+const capDestroyFalse = "destroy-false"
+
 // cliCapabilities is the first version of each CLI kind with a capability, and what it is.
 var cliCapabilities = map[string]struct {
 	what      string
@@ -28,6 +31,7 @@ var cliCapabilities = map[string]struct {
 	tofu      cliVersion
 }{
 	capImportIdentity: {"import blocks by resource identity", cliVersion{1, 12, 0}, cliVersion{1, 12, 0}},
+	capDestroyFalse:   {"lifecycle { destroy = false }", cliVersion{1, 16, 0}, cliVersion{1, 12, 0}},
 }
 
 // cliVersion is a CLI's major, minor and patch version; a pre-release counts as its release.
@@ -150,6 +154,17 @@ func TestCLICapabilityByVersion(t *testing.T) {
 		got, _, err := info.has(capImportIdentity)
 		if err != nil || got != tc.want {
 			t.Errorf("%s has %s = %v, %v; want %v", info, capImportIdentity, got, err, tc.want)
+		}
+	}
+	for out, want := range map[string]bool{
+		"Terraform v1.14.3\n": false, "Terraform v1.16.0\n": true, "OpenTofu v1.11.9\n": false, "OpenTofu v1.12.0\n": true,
+	} {
+		info, err := parseCLIVersion(out)
+		if err != nil {
+			t.Fatalf("%q: %v", out, err)
+		}
+		if got, _, err := info.has(capDestroyFalse); err != nil || got != want {
+			t.Errorf("%s has %s = %v, %v; want %v", info, capDestroyFalse, got, err, want)
 		}
 	}
 	if _, err := parseCLIVersion("Terraform 1.5\n"); err == nil {

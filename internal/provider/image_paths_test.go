@@ -246,8 +246,8 @@ func TestAccImageResume_everyPathEveryApply(t *testing.T) {
 			}
 			t.Run(p.name+"/"+name, func(t *testing.T) {
 				srv, h := resumeSetup(t)
-				if m.destroyFalse && !destroyFalseSupported(t, h, srv) {
-					t.Skip("this CLI has no lifecycle { destroy = false } (Terraform 1.16 and OpenTofu 1.12 and later)")
+				if m.destroyFalse {
+					h.requireCapability(capDestroyFalse)
 				}
 				extra := "  timeouts {\n    create = \"" + p.create + "\"\n  }"
 				if m.cbd {

@@ -345,24 +345,6 @@ import {
 	}
 }
 
-// destroyFalseSupported probes the CLI for lifecycle { destroy = false } (Terraform 1.16 and later,
-// OpenTofu 1.12 and later), a capability check like identityImportSupported.
-func destroyFalseSupported(t *testing.T, h *cliHarness, srv *kiemock.Server) bool {
-	t.Helper()
-	h.write("main.tf", cliConfig(srv, keptImage("")))
-	h.mustRun("init", "-input=false")
-	h.write("main.tf", cliConfig(srv, keptImage("  lifecycle {\n    destroy = false\n  }")))
-	out, err := h.run("validate")
-	if err == nil {
-		return true
-	}
-	if strings.Contains(out, `"destroy" is not expected`) {
-		return false
-	}
-	t.Fatalf("validate of the destroy = false probe failed for another reason:\n%s", out)
-	return false
-}
-
 // Path 2 with lifecycle { destroy = false }: Terraform 1.16 and OpenTofu 1.12 replace the tainted object
 // of an interrupted create by forgetting it (ForgetThenCreate, CreateThenForget) instead of calling
 // Delete, so no Delete hands the unfinished task on; the create still finishes the earlier task instead
@@ -384,9 +366,7 @@ func TestAccResume_timeoutThenDestroyFalse(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, h := resumeSetup(t)
-			if !destroyFalseSupported(t, h, srv) {
-				t.Skip("this CLI has no lifecycle { destroy = false } (Terraform 1.16 and OpenTofu 1.12 and later)")
-			}
+			h.requireCapability(capDestroyFalse)
 			extra := "  timeouts {\n    create = \"1s\"\n  }\n  lifecycle {\n    destroy = false\n"
 			if tc.cbd {
 				extra += "    create_before_destroy = true\n"
