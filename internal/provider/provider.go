@@ -289,6 +289,7 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		apiKey: apiKey,
 		tasks:  paidtask.New(localstate.NewLedger(localstate.LedgerDir(), baseURL), paidtask.NewSpendGuard(limit)),
 		files:  localstate.NewFileIndex(localstate.FileIndexDir()),
+		walks:  &planWalks{},
 	}
 	if receiver != nil {
 		hmacKey := stringOrEnv(cfg.CallbackReceiver.HMACKey, envCallbackKey, "")
