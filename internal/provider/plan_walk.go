@@ -14,10 +14,11 @@ import (
 //   - ConfigureProvider, which starts a fresh planWalks: the CLI starts one provider process, and
 //     configures it, per walk (seen with Terraform 1.5.7 and 1.14.3 and OpenTofu 1.12.6 `apply`, and
 //     OpenTofu 1.12.6 `tofu test`).
-//   - A change of the walk's kind, read from the deferral capability Terraform sends with each plan:
+//   - A change of the walk's kind, read from the deferral capability Terraform sends with each plan.
 //     Terraform 1.14's `terraform test` serves every run of a file (plan and apply walks) from one
-//     process configured once, and sends DeferralAllowed false on a plan walk's plans and true on an
-//     apply walk's re-plans, so each flip starts a new walk.
+//     process configured once (seen with 1.14.3, for a provider configured in the test file), and
+//     sends DeferralAllowed false with a plan walk's plans and true with an apply walk's re-plans
+//     (as its `apply` does), so each flip starts a new walk.
 //   - An object in state (a task id) planned a second time: a walk plans each object once (a
 //     replacement's second plan is a create, without the object), so that is the next walk, such as
 //     the plan of a terraform test run after a run that changed nothing.
