@@ -37,7 +37,6 @@ type Ledger struct {
 	baseURL string
 	now     func() time.Time
 	claimed map[string]bool // task ids a create of this process took
-	planned map[string]bool // task ids a plan of this process announced
 	// ended tasks are not recorded again by this process: the old object of a create_before_destroy
 	// replacement is read after its task ended.
 	ended map[string]bool
@@ -46,7 +45,7 @@ type Ledger struct {
 // NewLedger opens the ledger in dir for one API base URL; only tasks of that API are offered.
 func NewLedger(dir, baseURL string) *Ledger {
 	return &Ledger{dir: dir, baseURL: baseURL, now: time.Now,
-		claimed: map[string]bool{}, planned: map[string]bool{}, ended: map[string]bool{}}
+		claimed: map[string]bool{}, ended: map[string]bool{}}
 }
 
 func (l *Ledger) file(taskID string) string {
@@ -104,9 +103,10 @@ func (l *Ledger) Take(key string) (string, bool) {
 	return l.claim(key, l.claimed)
 }
 
-// Announce picks, for a plan, the task a create with this key will take.
-func (l *Ledger) Announce(key string) (string, bool) {
-	return l.claim(key, l.planned)
+// Announce picks, for a plan, the task a create with this key will take. announced holds the task ids
+// already announced in the same plan (graph walk), so that identical creates announce different tasks.
+func (l *Ledger) Announce(key string, announced map[string]bool) (string, bool) {
+	return l.claim(key, announced)
 }
 
 func (l *Ledger) claim(key string, claims map[string]bool) (string, bool) {

@@ -27,7 +27,7 @@ func TestLedger(t *testing.T) {
 		t.Fatal("a task of another API was offered")
 	}
 	next := NewLedger(dir, "http://api.one")
-	if id, ok := next.Announce("k"); !ok || id != "t1" {
+	if id, ok := next.Announce("k", map[string]bool{}); !ok || id != "t1" {
 		t.Fatalf("Announce = %q %v, want the oldest, t1", id, ok)
 	}
 	a, _ := next.Take("k")

@@ -27,20 +27,20 @@ func New(ledger *localstate.Ledger, spend *SpendGuard) *Tasks {
 
 // Obtain returns the task a create waits for. A task recorded for key (accepted in an earlier run that
 // did not finish) is taken instead of paying again (resumed is true). Otherwise start sends the one paid
-// request inside the spend guard, and the task is recorded the moment KIE accepts it.
-func (t *Tasks) Obtain(ctx context.Context, key string, start func(context.Context) (string, error)) (taskID string, resumed bool, err error) {
+// request inside the spend guard of apply walk w, and the task is recorded the moment KIE accepts it.
+func (t *Tasks) Obtain(ctx context.Context, key string, w *Walk, start func(context.Context) (string, error)) (taskID string, resumed bool, err error) {
 	if id, ok := t.ledger.Take(key); ok {
 		tflog.Info(ctx, "resuming an unfinished task instead of generating again", map[string]any{"task_id": id})
 		return id, true, nil
 	}
-	if err := t.spend.reserve(); err != nil {
+	if err := t.spend.reserve(w); err != nil {
 		return "", false, err
 	}
 	taskID, err = start(ctx)
 	if err != nil {
 		var uncertain *kie.UncertainCreateError
 		if !errors.As(err, &uncertain) {
-			t.spend.release() // refused before acceptance: nothing was paid
+			t.spend.release(w) // refused before acceptance: nothing was paid
 		}
 		return "", false, err
 	}
@@ -114,15 +114,14 @@ func (t *Tasks) bury(ctx context.Context, taskID string) {
 }
 
 // PlanNew is the plan-time side of a create: the recorded task it will finish (resumeID), or else one
-// new paid generation counted against the spend limit under imageKey (an error beyond the limit). With
-// arguments not known yet (known false) the keys are incomplete: no task is announced, and the image
-// counts as one of its own.
-func (t *Tasks) PlanNew(key, imageKey string, known bool) (resumeID string, err error) {
-	if !known {
-		return "", t.spend.planUnknown()
+// new paid generation counted against the spend limit in walk w (an error beyond the limit). With
+// arguments not known yet (known false) the key is incomplete: no task is announced, and the image
+// counts as a new one.
+func (t *Tasks) PlanNew(key string, known bool, w *Walk) (resumeID string, err error) {
+	if known {
+		if id, ok := w.announce(t.ledger, key); ok {
+			return id, nil
+		}
 	}
-	if id, ok := t.ledger.Announce(key); ok {
-		return id, nil
-	}
-	return "", t.spend.plan(imageKey)
+	return "", t.spend.plan(w)
 }

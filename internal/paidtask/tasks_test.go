@@ -21,18 +21,19 @@ func newTasks(t *testing.T, limit int64) (*Tasks, string) {
 // (in another process: a new book on the same folder) finishes it instead of paying again.
 func TestObtainRecordsThenResumes(t *testing.T) {
 	ctx := context.Background()
+	w := &Walk{}
 	tasks, dir := newTasks(t, -1)
 	starts := 0
 	start := func(context.Context) (string, error) { starts++; return "t1", nil }
-	id, resumed, err := tasks.Obtain(ctx, "k", start)
+	id, resumed, err := tasks.Obtain(ctx, "k", w, start)
 	if err != nil || id != "t1" || resumed {
 		t.Fatalf("Obtain = %q %v %v", id, resumed, err)
 	}
 	next := New(localstate.NewLedger(dir, "http://api"), NewSpendGuard(0))
-	if id, err := next.PlanNew("k", "img", true); err != nil || id != "t1" {
+	if id, err := next.PlanNew("k", true, &Walk{}); err != nil || id != "t1" {
 		t.Fatalf("PlanNew = %q %v, want the recorded task and no spend", id, err)
 	}
-	id, resumed, err = next.Obtain(ctx, "k", start)
+	id, resumed, err = next.Obtain(ctx, "k", w, start)
 	if err != nil || id != "t1" || !resumed || starts != 1 {
 		t.Fatalf("second Obtain = %q %v %v after %d starts; want t1 resumed without a start", id, resumed, err, starts)
 	}
@@ -42,18 +43,19 @@ func TestObtainRecordsThenResumes(t *testing.T) {
 // started, while a later process may finish either.
 func TestObtainNeverTakesATaskThisProcessStarted(t *testing.T) {
 	ctx := context.Background()
+	w := &Walk{}
 	tasks, dir := newTasks(t, -1)
 	n := 0
 	start := func(context.Context) (string, error) { n++; return fmt.Sprintf("t%d", n), nil }
 	for i := range 2 {
-		id, resumed, err := tasks.Obtain(ctx, "k", start)
+		id, resumed, err := tasks.Obtain(ctx, "k", w, start)
 		if want := fmt.Sprintf("t%d", i+1); err != nil || resumed || id != want {
 			t.Fatalf("create %d: Obtain = %q %v %v; want %s, a task of its own", i+1, id, resumed, err, want)
 		}
 	}
 	next := New(localstate.NewLedger(dir, "http://api"), NewSpendGuard(0))
-	a, _, errA := next.Obtain(ctx, "k", start)
-	b, _, errB := next.Obtain(ctx, "k", start)
+	a, _, errA := next.Obtain(ctx, "k", w, start)
+	b, _, errB := next.Obtain(ctx, "k", w, start)
 	if errA != nil || errB != nil || a == b || n != 2 {
 		t.Fatalf("the next process took %q (%v) and %q (%v) after %d starts; want t1 and t2, nothing paid", a, errA, b, errB, n)
 	}
@@ -62,16 +64,17 @@ func TestObtainNeverTakesATaskThisProcessStarted(t *testing.T) {
 // The spend guard is released when KIE provably refused the request, and kept when the outcome is unknown.
 func TestObtainSpendsOnlyWhatMayBePaid(t *testing.T) {
 	ctx := context.Background()
+	w := &Walk{}
 	tasks, _ := newTasks(t, 1)
 	refused := errors.New("refused")
-	if _, _, err := tasks.Obtain(ctx, "a", func(context.Context) (string, error) { return "", refused }); !errors.Is(err, refused) {
+	if _, _, err := tasks.Obtain(ctx, "a", w, func(context.Context) (string, error) { return "", refused }); !errors.Is(err, refused) {
 		t.Fatal(err)
 	}
 	uncertain := &kie.UncertainCreateError{Err: errors.New("timeout")}
-	if _, _, err := tasks.Obtain(ctx, "b", func(context.Context) (string, error) { return "", uncertain }); !errors.As(err, &uncertain) {
+	if _, _, err := tasks.Obtain(ctx, "b", w, func(context.Context) (string, error) { return "", uncertain }); !errors.As(err, &uncertain) {
 		t.Fatal(err)
 	}
-	if _, _, err := tasks.Obtain(ctx, "c", func(context.Context) (string, error) { return "t", nil }); !errors.Is(err, ErrSpendLimit) {
+	if _, _, err := tasks.Obtain(ctx, "c", w, func(context.Context) (string, error) { return "t", nil }); !errors.Is(err, ErrSpendLimit) {
 		t.Fatalf("after an uncertain create the limit of 1 is spent: %v", err)
 	}
 }
@@ -129,10 +132,11 @@ func TestFinishOutcomes(t *testing.T) {
 func TestPlanNewWithUnknownArguments(t *testing.T) {
 	tasks, _ := newTasks(t, 1)
 	tasks.Record(context.Background(), "k", "t1")
-	if id, err := tasks.PlanNew("k", "k", false); id != "" || err != nil {
+	w := &Walk{}
+	if id, err := tasks.PlanNew("k", false, w); id != "" || err != nil {
 		t.Fatalf("PlanNew = %q %v, want a new image within the limit", id, err)
 	}
-	if _, err := tasks.PlanNew("k", "k", false); !errors.Is(err, ErrSpendLimit) {
+	if _, err := tasks.PlanNew("k", false, w); !errors.Is(err, ErrSpendLimit) {
 		t.Fatalf("a second image with unknown arguments: %v, want the spend limit", err)
 	}
 }

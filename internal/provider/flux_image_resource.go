@@ -182,7 +182,7 @@ func (r *fluxImageResource) obtainTask(ctx context.Context, d *providerData, pla
 			plan.InputImageSHA256 = types.StringValue(sha)
 		}
 	}
-	taskID, resumed, err := d.tasks.Obtain(ctx, plan.resumeKey(), func(ctx context.Context) (string, error) {
+	taskID, resumed, err := d.tasks.Obtain(ctx, plan.resumeKey(), d.applyWalk(), func(ctx context.Context) (string, error) {
 		genReq := plan.generateRequest()
 		url, err := d.callbackURL(ctx, genReq.CallBackURL, diags)
 		if err != nil {
@@ -256,14 +256,22 @@ func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if req.State.Raw.IsNull() {
-		// Every new image, replacements and tainted objects included, is planned here with a null prior.
-		r.planNewImage(ctx, req, resp)
+	var prior types.String
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("task_id"), &prior)...)
+	}
+	walk := r.data.planWalk(req.ClientCapabilities.DeferralAllowed, prior.ValueString())
+	if r.planFile(ctx, req, walk, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
-	var prior types.String
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("input_image_sha256"), &prior)...)
-	if !prior.Equal(sha) {
+	if req.State.Raw.IsNull() {
+		// Every new image, replacements and tainted objects included, is planned here with a null prior.
+		r.planNewImage(ctx, req, resp, walk)
+		return
+	}
+	var priorSHA types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("input_image_sha256"), &priorSHA)...)
+	if !priorSHA.Equal(sha) {
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("input_image_sha256"))
 	}
 	var state fluxImageModel
@@ -288,7 +296,7 @@ func (r *fluxImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 
 // planNewImage announces a create that will finish an unfinished task, or counts a new paid generation
 // against max_new_images, failing the plan before anything is paid.
-func (r *fluxImageResource) planNewImage(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+func (r *fluxImageResource) planNewImage(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, walk *planWalk) {
 	if r.data == nil {
 		return // unconfigured (validation): the apply-time guard still holds
 	}
@@ -296,8 +304,23 @@ func (r *fluxImageResource) planNewImage(ctx context.Context, req resource.Modif
 	if diags := resp.Plan.Get(ctx, &m); diags.HasError() {
 		return
 	}
-	key := m.resumeKey()
-	planNewTask(r.data, key, key+"\x00"+m.OutputPath.ValueString(), req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
+	planNewTask(r.data, walk, m.resumeKey(), req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
+}
+
+// planFile checks the file a planned image writes: one that can be created, and no other's.
+func (r *fluxImageResource) planFile(ctx context.Context, req resource.ModifyPlanRequest, walk *planWalk, diags *diag.Diagnostics) {
+	var out, prompt, model types.String
+	diags.Append(req.Plan.GetAttribute(ctx, path.Root("output_path"), &out)...)
+	diags.Append(req.Plan.GetAttribute(ctx, path.Root("prompt"), &prompt)...)
+	diags.Append(req.Plan.GetAttribute(ctx, path.Root("model"), &model)...)
+	if diags.HasError() || out.IsNull() || out.IsUnknown() {
+		return
+	}
+	r.data.planOutputFiles(walk, []string{out.ValueString()}, &fileWriter{
+		who:    describeWriter(fluxImageTypeName, "prompt", prompt.ValueString(), "model", model.ValueString()),
+		config: configID(req.Config.Raw.String()),
+		prior:  !req.State.Raw.IsNull(),
+	}, diags)
 }
 
 // planFailedTask replaces an object whose task failed at KIE (an imported failed task), saying so.

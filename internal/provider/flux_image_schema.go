@@ -169,7 +169,9 @@ func fluxImageSchema(ctx context.Context) schema.Schema {
 			"output_path": schema.StringAttribute{
 				MarkdownDescription: "Local file to download the image to (parent folders are created, mode 0644). " +
 					"Changing it moves or downloads the same image again, in place and at no cost; a missing or " +
-					"altered file is restored the same way on the next apply. Unset by default (no download).",
+					"altered file is restored the same way on the next apply. Unset by default (no download). The plan " +
+					"fails, before anything is paid, when it is a directory or under a regular file, or when another " +
+					"image of the configuration writes the same file (with `count`, put `count.index` in it).",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},

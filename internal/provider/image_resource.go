@@ -134,7 +134,7 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 			return
 		}
 	}
-	taskID, resumed, err := d.tasks.Obtain(ctx, plan.resumeKey(), func(ctx context.Context) (string, error) {
+	taskID, resumed, err := d.tasks.Obtain(ctx, plan.resumeKey(), d.applyWalk(), func(ctx context.Context) (string, error) {
 		return r.startTask(ctx, d, &plan, &resp.Diagnostics)
 	})
 	if err != nil {
@@ -308,10 +308,20 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	var prior types.String
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("task_id"), &prior)...)
+	}
+	walk := r.data.planWalk(req.ClientCapabilities.DeferralAllowed, prior.ValueString())
+	r.data.planOutputFiles(walk, plan.plannedFiles(ctx), &fileWriter{
+		who: plan.writerName(), config: configID(req.Config.Raw.String()), prior: !req.State.Raw.IsNull(),
+	}, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if req.State.Raw.IsNull() {
 		plan.InputImageSHA256s = sums
-		key := plan.resumeKey()
-		planNewTask(r.data, key, key+"\x00"+plan.OutputPath.ValueString(), req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
+		planNewTask(r.data, walk, plan.resumeKey(), req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
 		return
 	}
 	var state imageModel

@@ -91,7 +91,9 @@ func imageSchema(ctx context.Context) schema.Schema {
 			"output_path": schema.StringAttribute{
 				MarkdownDescription: "Local file for the first result; further results go beside it with `-2`, `-3`, ... " +
 					"before the extension (`out/cat.png`, `out/cat-2.png`). Changing it moves the files; missing or " +
-					"altered files are restored on the next apply, at no cost. Unset: nothing is downloaded.",
+					"altered files are restored on the next apply, at no cost. Unset: nothing is downloaded. The plan " +
+					"fails, before anything is paid, when a result's file is a directory or under a regular file, or " +
+					"when another image of the configuration writes it (with `count`, put `count.index` in it).",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},

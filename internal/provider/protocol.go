@@ -142,6 +142,9 @@ func (s *protocolServer) ReadResource(ctx context.Context, req *tfprotov6.ReadRe
 
 func (s *protocolServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	if s.shortcut != nil && req.TypeName == fluxImageTypeName && len(req.PriorPrivate) == 0 && s.shortcut.planIsNoop(req) {
+		if diags := s.shortcut.claimFile(req, s.configured.Load()); len(diags) > 0 {
+			return &tfprotov6.PlanResourceChangeResponse{Diagnostics: diags}, nil
+		}
 		tflog.Trace(ctx, "kie_flux_image unchanged: planned without the framework")
 		return &tfprotov6.PlanResourceChangeResponse{PlannedState: req.ProposedNewState, PlannedPrivate: req.PriorPrivate,
 			PlannedIdentity: req.PriorIdentity}, nil

@@ -158,11 +158,11 @@ func (p *kieProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Validators: []validator.Float64{float64validator.AtLeast(0.1)},
 			},
 			"max_new_images": schema.Int64Attribute{
-				MarkdownDescription: "Spend guard: the most paid generations this provider instance may start " +
-					"in one run (one plan/apply). A plan that would start more (creates and replacements together) " +
-					"fails before anything is paid, and the apply refuses any generation beyond it. Finishing an " +
-					"interrupted task does not count. The plan counts each new image once, so resources with identical " +
-					"arguments and `output_path` count as one there; the apply counts every request it sends. " +
+				MarkdownDescription: "Spend guard: the most paid generations one run may start (one plan, and " +
+					"one apply; each run of a `terraform test` file on its own). A plan that would start more (creates " +
+					"and replacements together) fails before anything is paid, and the apply refuses any generation " +
+					"beyond it. Finishing an interrupted task does not count. Every planned resource instance counts, " +
+					"identical ones too; the apply counts every request it sends. " +
 					"Defaults to the `KIE_MAX_NEW_IMAGES` environment variable; unset means no limit.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
@@ -294,6 +294,7 @@ func (p *kieProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		keyProblem: keyProblem,
 		tasks:      paidtask.New(localstate.NewLedger(localstate.LedgerDir(), baseURL), paidtask.NewSpendGuard(limit)),
 		files:      localstate.NewFileIndex(localstate.FileIndexDir()),
+		walks:      &planWalks{},
 	}
 	if receiver != nil {
 		hmacKey := stringOrEnv(cfg.CallbackReceiver.HMACKey, envCallbackKey, "")

@@ -22,6 +22,17 @@ type providerData struct {
 	files *localstate.FileIndex
 	// receiver is the callback receiver, nil unless configured.
 	receiver *callbackReceiver
+	// walks tells graph walks apart, for what is counted once per walk (plan_walk.go).
+	walks *planWalks
+}
+
+// planWalk is the walk a plan belongs to (applying: the request's deferral capability; prior: the
+// task id of the object in state, "" for a create); nil when the provider is not configured.
+func (d *providerData) planWalk(applying bool, prior string) *planWalk {
+	if d == nil {
+		return nil
+	}
+	return d.walks.current(applying, prior)
 }
 
 // fileIntact checks a local file, through the file index once the provider is configured.
@@ -50,4 +61,9 @@ func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any)
 // Info shows why a generation waits (KIE refused it for now) at the default TF_LOG=INFO.
 func (tflogLogger) Info(ctx context.Context, msg string, fields map[string]any) {
 	tflog.Info(ctx, msg, fields)
+}
+
+// applyWalk is the spend count of the walk a create belongs to: the walk of its re-plan, the latest.
+func (d *providerData) applyWalk() *paidtask.Walk {
+	return &d.walks.latest().spend
 }

@@ -106,17 +106,17 @@ func apiCode(err error) int {
 	return 0
 }
 
-// planNewTask is the plan of a new paid image: it announces finishing an earlier task, or counts a
-// new generation against max_new_images (imageKey counts identical images once; known says whether
-// the configuration is fully known, so the keys are complete).
-func planNewTask(d *providerData, key, imageKey string, known bool, diags *diag.Diagnostics) {
-	if d == nil {
+// planNewTask is the plan of a new paid image in walk: it announces finishing an earlier task, or
+// counts a new generation against max_new_images (known says whether the configuration is fully
+// known, so the key is complete).
+func planNewTask(d *providerData, walk *planWalk, key string, known bool, diags *diag.Diagnostics) {
+	if d == nil || walk == nil {
 		return // unconfigured (validation): the apply-time guard still holds
 	}
 	if !d.requireAPIKey("Creating this image (a paid generation, or finishing an earlier task)", diags) {
 		return
 	}
-	id, err := d.tasks.PlanNew(key, imageKey, known)
+	id, err := d.tasks.PlanNew(key, known, &walk.spend)
 	switch {
 	case err != nil:
 		diags.AddError("Spend guard: max_new_images exceeded by this plan", err.Error())

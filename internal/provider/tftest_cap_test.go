@@ -1,0 +1,116 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kie-community/terraform-provider-kie/internal/kiemock"
+)
+
+// TestAccTerraformTest_capPerRun runs `terraform test` with max_new_images equal to one run's images:
+// every run must pass, and each image is paid once. Terraform 1.14 and later serve every run of a
+// file, plan and apply, from one provider process configured once, which the in-process harness does
+// not reproduce (nor does a provider block outside the test file); so this test builds the provider binary and runs the CLI through dev_overrides.
+func TestAccTerraformTest_capPerRun(t *testing.T) {
+	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if os.Getenv("TF_ACC") == "" || cli == "" {
+		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make testacc does)")
+	}
+	srv := testMock(t, kiemock.Options{ImageScale: 0.1, Latency: 50 * time.Millisecond})
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "terraform-provider-kie"), "../..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the provider: %v\n%s", err, out)
+	}
+	rc := filepath.Join(dir, "cli.tfrc")
+	mustWrite(t, rc, []byte(fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "registry.terraform.io/kie-community/kie" = %q
+    "registry.opentofu.org/kie-community/kie" = %q
+  }
+  direct {}
+}
+`, plugins, plugins)))
+	work := filepath.Join(dir, "work")
+	if err := os.MkdirAll(filepath.Join(work, "tests"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(work, "main.tf"), []byte(`
+terraform {
+  required_providers {
+    kie = { source = "kie-community/kie" }
+  }
+}
+
+variable "style" {
+  type = string
+}
+
+resource "kie_flux_image" "hero" {
+  prompt      = "a lighthouse, ${var.style}"
+  output_path = "out/hero.png"
+}
+
+resource "kie_image" "icon" {
+  model       = "google/nano-banana"
+  input       = { prompt = "a rocket, ${var.style}" }
+  output_path = "out/icon.png"
+}
+`))
+	// The provider block is the test file's: Terraform 1.14 serves every run from one process then.
+	mustWrite(t, filepath.Join(work, "tests", "cap.tftest.hcl"), []byte(providerBlock(srv, "max_new_images = 2")+`
+run "first" {
+  variables {
+    style = "flat"
+  }
+}
+
+run "unchanged" {
+  variables {
+    style = "flat"
+  }
+}
+
+run "second" {
+  variables {
+    style = "watercolour"
+  }
+}
+
+run "plan_only" {
+  command = plan
+  variables {
+    style = "pencil"
+  }
+}
+
+run "third" {
+  variables {
+    style = "ink"
+  }
+}
+`))
+	cmd := exec.Command(cli, "test", "-no-color")
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+	b, err := cmd.CombinedOutput()
+	out := string(b)
+	if !strings.Contains(out, "run \"first\"") {
+		t.Skipf("this CLI does not run .tftest.hcl files (Terraform before 1.6):\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("terraform test with max_new_images equal to one run's images failed: %v\n%s", err, out)
+	}
+	requireOutput(t, out, `5 passed, 0 failed`)
+	st := srv.Stats()
+	if st.TasksCreated != 6 || st.GenerateRequests != 3 || st.MarketCreateRequests != 3 {
+		t.Fatalf("%d tasks (%d generate, %d Market creates) for three applied runs of two images; want 6 (3 and 3)",
+			st.TasksCreated, st.GenerateRequests, st.MarketCreateRequests)
+	}
+}
