@@ -109,6 +109,9 @@ resource "kie_image" "market" {
 // together under a limit that binds. KIE's 429s are their only sign of each other; every image of both
 // runs succeeds with exactly one task, and neither run's images end up in the other's.
 func TestAccImage_twoRunsShareOneAccount(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH to run it") // its checks follow the runs
+	}
 	const n = 4 // of each resource type, per run
 	const limit, window = 4, 1 * time.Second
 	srv := testMock(t, kiemock.Options{Latency: 50 * time.Millisecond, ImageScale: 0.1, CreateLimit: limit, CreateWindow: window,
