@@ -56,6 +56,12 @@ cli_has() {
         *) return 2 ;;
       esac
       ;;
+    terraform-test) # the test command runs .tftest.hcl files
+      case $1 in
+        terraform | tofu) version_ge "$2" 1.6.0 ;;
+        *) return 2 ;;
+      esac
+      ;;
     destroy-false) # lifecycle { destroy = false }
       case $1 in
         terraform) version_ge "$2" 1.16.0 ;;

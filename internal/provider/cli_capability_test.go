@@ -24,6 +24,9 @@ const capImportIdentity = "import-identity"
 // capDestroyFalse: lifecycle { destroy = false } (Terraform 1.16, OpenTofu 1.12).
 const capDestroyFalse = "destroy-false"
 
+// capTerraformTest: the test command runs .tftest.hcl files (Terraform 1.6, OpenTofu 1.6).
+const capTerraformTest = "terraform-test"
+
 // cliCapabilities is the first version of each CLI kind with a capability, and what it is.
 var cliCapabilities = map[string]struct {
 	what      string
@@ -32,6 +35,7 @@ var cliCapabilities = map[string]struct {
 }{
 	capImportIdentity: {"import blocks by resource identity", cliVersion{1, 12, 0}, cliVersion{1, 12, 0}},
 	capDestroyFalse:   {"lifecycle { destroy = false }", cliVersion{1, 16, 0}, cliVersion{1, 12, 0}},
+	capTerraformTest:  {"the test command", cliVersion{1, 6, 0}, cliVersion{1, 6, 0}},
 }
 
 // cliVersion is a CLI's major, minor and patch version; a pre-release counts as its release.
@@ -94,40 +98,47 @@ func parseCLIVersion(out string) (cliInfo, error) {
 
 var cliInfos sync.Map // binary path -> cliInfo
 
-// info is the kind and version of the harness's CLI, read once per binary.
-func (h *cliHarness) info() cliInfo {
-	h.t.Helper()
-	if v, ok := cliInfos.Load(h.bin); ok {
+// cliInfoOf is the kind and version of the CLI bin, read once per binary.
+func cliInfoOf(t *testing.T, bin string, env []string) cliInfo {
+	t.Helper()
+	if v, ok := cliInfos.Load(bin); ok {
 		return v.(cliInfo)
 	}
-	ctx, cancel := context.WithTimeout(h.t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, h.bin, "version")
-	cmd.Env = h.env
+	cmd := exec.CommandContext(ctx, bin, "version")
+	cmd.Env = env
 	out, err := cmd.Output()
 	if err != nil {
-		h.t.Fatalf("%s version: %v\n%s", h.bin, err, out)
+		t.Fatalf("%s version: %v\n%s", bin, err, out)
 	}
 	info, err := parseCLIVersion(string(out))
 	if err != nil {
-		h.t.Fatalf("%s version: %v", h.bin, err)
+		t.Fatalf("%s version: %v", bin, err)
 	}
-	cliInfos.Store(h.bin, info)
+	cliInfos.Store(bin, info)
 	return info
 }
 
-// requireCapability skips the test, with the tag scripts/testacc.sh checks, when the CLI's version
-// lacks capability. Where the version has it, the test runs and any failure of it is a failure.
-func (h *cliHarness) requireCapability(capability string) {
-	h.t.Helper()
-	info := h.info()
+// requireCLICapability skips the test, with the tag scripts/testacc.sh checks, when the version of
+// the CLI bin lacks capability. Where the version has it, the test runs and any failure of it is a
+// failure.
+func requireCLICapability(t *testing.T, bin string, env []string, capability string) {
+	t.Helper()
+	info := cliInfoOf(t, bin, env)
 	ok, need, err := info.has(capability)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if !ok {
-		h.t.Skipf("[capability-skip %s %s] %s lacks %s", capability, h.t.Name(), info, need)
+		t.Skipf("[capability-skip %s %s] %s lacks %s", capability, t.Name(), info, need)
 	}
+}
+
+// requireCapability is requireCLICapability for the harness's CLI.
+func (h *cliHarness) requireCapability(capability string) {
+	h.t.Helper()
+	requireCLICapability(h.t, h.bin, h.env, capability)
 }
 
 // The version table decides capability skips: check it reads both CLIs' version lines and compares

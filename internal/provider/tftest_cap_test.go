@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ func TestAccTerraformTest_capPerRun(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" || cli == "" {
 		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make testacc does)")
 	}
+	requireCLICapability(t, cli, os.Environ(), capTerraformTest)
 	srv := testMock(t, kiemock.Options{ImageScale: 0.1, Latency: 50 * time.Millisecond})
 	dir := t.TempDir()
 	plugins := filepath.Join(dir, "plugins")
@@ -101,9 +101,6 @@ run "third" {
 	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
 	b, err := cmd.CombinedOutput()
 	out := string(b)
-	if !strings.Contains(out, "run \"first\"") {
-		t.Skipf("this CLI does not run .tftest.hcl files (Terraform before 1.6):\n%s", out)
-	}
 	if err != nil {
 		t.Fatalf("terraform test with max_new_images equal to one run's images failed: %v\n%s", err, out)
 	}
