@@ -26,22 +26,7 @@ func TestAccInterrupt_ctrlCKeepsTaskAndNextApplyFinishesIt(t *testing.T) {
 		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make testacc does)")
 	}
 	srv := testMock(t, kiemock.Options{Latency: 4 * time.Second})
-	dir := t.TempDir()
-	plugins := filepath.Join(dir, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "terraform-provider-kie"), "../..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
-	}
-	rc := filepath.Join(dir, "cli.tfrc")
-	mustWrite(t, rc, []byte(fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "registry.terraform.io/kie-community/kie" = %q
-    "registry.opentofu.org/kie-community/kie" = %q
-  }
-  direct {}
-}
-`, plugins, plugins)))
-	work := filepath.Join(dir, "work")
+	rc, work := buildProviderForCLI(t)
 	out := filepath.Join(work, "img", "sunrise.jpg")
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		t.Fatal(err)
@@ -129,4 +114,27 @@ resource "kie_flux_image" "test" {
 	if b, err := run("destroy", "-auto-approve", "-input=false", "-no-color").CombinedOutput(); err != nil {
 		t.Fatalf("destroy failed: %v\n%s", err, b)
 	}
+}
+
+// buildProviderForCLI builds the provider binary for tests that run the CLI themselves (the plugin
+// harness cannot send signals, nor run `terraform test`), and returns a CLI config that points
+// dev_overrides at it and an empty working directory's path.
+func buildProviderForCLI(t *testing.T) (rc, work string) {
+	t.Helper()
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "terraform-provider-kie"), "../..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the provider: %v\n%s", err, out)
+	}
+	rc = filepath.Join(dir, "cli.tfrc")
+	mustWrite(t, rc, []byte(fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "registry.terraform.io/kie-community/kie" = %q
+    "registry.opentofu.org/kie-community/kie" = %q
+  }
+  direct {}
+}
+`, plugins, plugins)))
+	return rc, filepath.Join(dir, "work")
 }

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,22 +21,7 @@ func TestAccTerraformTest_capPerRun(t *testing.T) {
 	}
 	requireCLICapability(t, cli, os.Environ(), capTerraformTest)
 	srv := testMock(t, kiemock.Options{ImageScale: 0.1, Latency: 50 * time.Millisecond})
-	dir := t.TempDir()
-	plugins := filepath.Join(dir, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "terraform-provider-kie"), "../..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
-	}
-	rc := filepath.Join(dir, "cli.tfrc")
-	mustWrite(t, rc, []byte(fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "registry.terraform.io/kie-community/kie" = %q
-    "registry.opentofu.org/kie-community/kie" = %q
-  }
-  direct {}
-}
-`, plugins, plugins)))
-	work := filepath.Join(dir, "work")
+	rc, work := buildProviderForCLI(t)
 	if err := os.MkdirAll(filepath.Join(work, "tests"), 0o755); err != nil {
 		t.Fatal(err)
 	}
