@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the acceptance tests once per CLI of the compatibility matrix (scripts/cli-matrix.sh) and
-# print a summary. Extra arguments go to "go test" (e.g. -run TestAccFluxImage_basic, -v is on already).
+# print a summary. Extra arguments go to "go test" (e.g. -run TestAccFluxImage_generateAndRefreshForFree, -v is on already).
 # KIE_ACC_CLIS="terraform" or "tofu" limits the matrix; KIE_PINNED_ONLY=1 skips CLIs found on PATH.
 #
 # A test may skip only where the CLI lacks a capability it needs, as its version says: such a skip
