@@ -266,8 +266,9 @@ func TestMarketRefusalLowersFluxRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One window for both APIs: what the Market refusal cut is what Generate will be admitted at.
-	if r := c.create.rate(); r >= 8 || r < 4 {
-		t.Errorf("create rate %.2f after a Market 429, want it cut below the ceiling of 8", r)
+	start := newCreateWindow(8, time.Minute).rate()
+	if r := c.create.rate(); r >= start || r < 1 {
+		t.Errorf("create rate %.2f after a Market 429, want it cut below the start share of %.2f", r, start)
 	}
 }
 

@@ -192,9 +192,9 @@ func firstWindow(runs int, window func() *slidingWindow) (rounds, refused int) {
 	return rounds, acct.refused
 }
 
-// A create window starts at a quarter of the limit: alone, a run still fills KIE's first window in a
-// few round trips without a refusal; three runs that start together are refused about half as often
-// in that window as with a full first burst (40 of 60).
+// A create window starts at half the limit: alone, a run still fills KIE's first window in a round
+// trip or two without a refusal; three runs that start together are refused less often in that window
+// than with a full first burst (40 of 60).
 func TestCreateWindowStartsSmall(t *testing.T) {
 	const per = 10 * time.Second
 	full := func() *slidingWindow { return newSlidingWindow(20, per) }

@@ -67,13 +67,14 @@ func newSlidingWindow(n int, per time.Duration) *slidingWindow {
 }
 
 // createStartShare is the part of the limit a create window starts with. Every accepted request adds
-// one, so a run alone fills its window within a few round trips (milliseconds against KIE's 10 s);
+// one, so a run alone fills its window within a round trip or two (milliseconds against KIE's 10 s);
 // runs that start together on one account overshoot its window by their last round instead of by
-// every run's full burst, which is where most refusals came from.
-const createStartShare = 0.25
+// every run's full burst, which is where most refusals came from. Half, not less: a smaller start
+// left a run refused early far behind the others in short runs (make bench, mixed real-time row).
+const createStartShare = 0.5
 
-// newCreateWindow is the sliding window for paid creates: it starts at a quarter of the limit and grows
-// with each request KIE accepts.
+// newCreateWindow is the sliding window for paid creates: it starts at half the limit and grows with
+// each request KIE accepts.
 func newCreateWindow(n int, per time.Duration) *slidingWindow {
 	w := newSlidingWindow(n, per)
 	w.share = max(1, w.ceiling*createStartShare)
