@@ -21,10 +21,7 @@ import (
 // the image is generating, then a plain apply. The plugin-testing harness cannot send signals, so this
 // test builds the provider binary and runs the CLI itself, through dev_overrides.
 func TestAccInterrupt_ctrlCKeepsTaskAndNextApplyFinishesIt(t *testing.T) {
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if os.Getenv("TF_ACC") == "" || cli == "" {
-		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make testacc does)")
-	}
+	cli := accCLI(t)
 	srv := testMock(t, kiemock.Options{Latency: 4 * time.Second})
 	rc, work := buildProviderForCLI(t)
 	out := filepath.Join(work, "img", "sunrise.jpg")
@@ -114,6 +111,16 @@ resource "kie_flux_image" "test" {
 	if b, err := run("destroy", "-auto-approve", "-input=false", "-no-color").CombinedOutput(); err != nil {
 		t.Fatalf("destroy failed: %v\n%s", err, b)
 	}
+}
+
+// accCLI is the CLI of an acceptance test that runs it itself; without TF_ACC and a CLI the test skips.
+func accCLI(t *testing.T) string {
+	t.Helper()
+	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if os.Getenv("TF_ACC") == "" || cli == "" {
+		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make testacc does)")
+	}
+	return cli
 }
 
 // buildProviderForCLI builds the provider binary for tests that run the CLI themselves (the plugin

@@ -15,10 +15,7 @@ import (
 // file, plan and apply, from one provider process configured once, which the in-process harness does
 // not reproduce (nor does a provider block outside the test file); so this test builds the provider binary and runs the CLI through dev_overrides.
 func TestAccTerraformTest_capPerRun(t *testing.T) {
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if os.Getenv("TF_ACC") == "" || cli == "" {
-		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make testacc does)")
-	}
+	cli := accCLI(t)
 	requireCLICapability(t, cli, os.Environ(), capTerraformTest)
 	srv := testMock(t, kiemock.Options{ImageScale: 0.1, Latency: 50 * time.Millisecond})
 	rc, work := buildProviderForCLI(t)
