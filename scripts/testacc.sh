@@ -107,6 +107,17 @@ check_skips() {
   return "$bad"
 }
 
+# failures LOG prints each failed test of LOG with up to five lines the test logged, so the summary
+# at the end of a long run tells what failed without the full log.
+failures() {
+  awk '
+    /^=== (RUN|CONT|PAUSE|NAME)/ { cur = $3; next }
+    /^ *--- (PASS|SKIP)/ { next }
+    /^ *--- FAIL: / { name = $3; printf "  FAIL %s\n", name; shown = 0; for (i = 1; i <= n[name] && shown < 5; i++) { printf "       %s\n", substr(out[name, i], 1, 200); shown++ } ; next }
+    cur != "" && /^ +[a-z_0-9]+\.go:[0-9]+:/ { n[cur]++; out[cur, n[cur]] = $0 }
+  ' "$1"
+}
+
 summary=()
 any_failed=0
 while read -r kind path version origin; do
@@ -156,6 +167,10 @@ while read -r kind path version origin; do
   while IFS= read -r line; do
     summary+=("$line")
   done <"$log_file.skips"
+  # Name every failed test, with its first lines of output, where a log's tail is all that is kept.
+  while IFS= read -r line; do
+    summary+=("$line")
+  done < <(failures "$log_file")
   if [ "$result" != PASS ]; then
     log "$name: $result"
   fi
