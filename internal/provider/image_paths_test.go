@@ -193,7 +193,7 @@ func TestAccImageResume_everyPathEveryApply(t *testing.T) {
 	}
 	paths := []imageUnfinishedPath{
 		{name: "create-timeout", prompt: "[mock:latency=3s] " + inFog, create: "2s", run: failTimeout},
-		{name: "ctrl-c", prompt: "[mock:latency=2s] " + inFog, create: "30s", run: func(t *testing.T, srv *kiemock.Server, h *cliHarness) {
+		{name: "ctrl-c", prompt: "[mock:latency=3s] " + inFog, create: "30s", run: func(t *testing.T, srv *kiemock.Server, h *cliHarness) {
 			var accepted time.Time
 			out, err := h.interrupt(func() bool {
 				if accepted.IsZero() && srv.Stats().MarketTasksCreated > 0 {
@@ -211,7 +211,7 @@ func TestAccImageResume_everyPathEveryApply(t *testing.T) {
 				t.Fatalf("state does not keep task %s after Ctrl-C (read error %v)", id, err)
 			}
 		}},
-		{name: "download-failed", prompt: inFog, create: "1s", run: func(t *testing.T, srv *kiemock.Server, h *cliHarness) {
+		{name: "download-failed", prompt: inFog, create: "3s", run: func(t *testing.T, srv *kiemock.Server, h *cliHarness) {
 			srv.InjectFault(kiemock.Fault{Endpoint: kiemock.EndpointFile, Kind: kiemock.FaultStatus, Status: 503, Times: -1})
 			h.mustFail([]string{"Downloading the image failed", marketTaskIDPattern, "Run terraform apply again"},
 				"apply", "-auto-approve", "-input=false")
