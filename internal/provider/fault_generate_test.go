@@ -116,13 +116,15 @@ func TestAccFault_generateRejectedFailsFast(t *testing.T) {
 	t.Parallel()
 	const wrongKey = "wrong-but-long-key-9c4e1a7b3f"
 	cases := []struct {
-		name    string
-		setup   func(*kiemock.Server)
-		key     string // provider api_key when not the mock's
-		extra   []string
-		want    []string
-		posts   int
-		maxTime time.Duration
+		name  string
+		setup func(*kiemock.Server)
+		key   string // provider api_key when not the mock's
+		extra []string
+		want  []string
+		posts int
+		// postsUpTo, when set, makes posts a minimum and bounds the POSTs from above.
+		postsUpTo int
+		maxTime   time.Duration
 	}{
 		{
 			name: "401-wrong-key", key: wrongKey,
@@ -156,17 +158,18 @@ func TestAccFault_generateRejectedFailsFast(t *testing.T) {
 			posts: 1, maxTime: 20 * time.Second,
 		},
 		{
-			// A refusal is retried until the create timeout, not a fixed number of times: with Retry-After 1
-			// (waits of 1-1.2 s), attempts at 0, 1-1.2, 2-2.4 and 3-3.6 s fit in 4 s, a fifth would not.
+			// A refusal is retried until the create timeout, not a fixed number of times (5 for other
+			// failures): with Retry-After 0.3, 4 s hold at most 14 attempts, and a loaded machine still
+			// makes more than 5.
 			name: "455-until-the-create-timeout",
 			setup: func(s *kiemock.Server) {
 				s.InjectFault(kiemock.Fault{Endpoint: kiemock.EndpointGenerate, Kind: kiemock.FaultStatus, Status: 455,
-					Message: "Service under maintenance", RetryAfter: "1", Times: -1})
+					Message: "Service under maintenance", RetryAfter: "0.3", Times: -1})
 			},
 			extra: []string{timeoutsBlock("create", "4s")},
-			want: []string{"KIE refused the generation request for now", "KIE refused the request 4 times over",
+			want: []string{"KIE refused the generation request for now", `re:KIE\s+refused\s+the\s+request\s+\d+\s+times\s+over`,
 				"service under maintenance", "No task was created", "longer create timeout"},
-			posts: 4, maxTime: 30 * time.Second,
+			posts: 6, postsUpTo: 14, maxTime: 30 * time.Second,
 		},
 	}
 	for _, tc := range cases {
@@ -192,7 +195,14 @@ func TestAccFault_generateRejectedFailsFast(t *testing.T) {
 			if took := time.Since(start); took > tc.maxTime {
 				t.Errorf("failing took %s, more than %s", took, tc.maxTime)
 			}
-			requireCounts(t, srv, postsAre(tc.posts), tasksAre(0))
+			want := postsAre(tc.posts)
+			if tc.postsUpTo > 0 {
+				want.atLeast = true
+				if got := posts(srv.Stats()); got > tc.postsUpTo {
+					t.Errorf("mock generate POSTs = %d, want at most %d", got, tc.postsUpTo)
+				}
+			}
+			requireCounts(t, srv, want, tasksAre(0))
 		})
 	}
 }

@@ -193,6 +193,8 @@ func TestAccImageFault_createRejectedFailsFast(t *testing.T) {
 		extra  []string
 		want   []string
 		posts  counter
+		// postsUpTo, when set, bounds the createTask POSTs from above.
+		postsUpTo int
 	}{
 		{
 			name: "401-wrong-key", key: wrongKey,
@@ -275,17 +277,17 @@ func TestAccImageFault_createRejectedFailsFast(t *testing.T) {
 			posts: marketPostsAre(1),
 		},
 		{
-			// Retried until the create timeout: with Retry-After 1 (waits of 1-1.05 s), attempts at 0, 1, 2
-			// and 3 s fit in 4 s, a fifth would not.
+			// Retried until the create timeout, not a fixed number of times (5 for other failures): with
+			// Retry-After 0.3, 4 s hold at most 14 attempts, and a loaded machine still makes more than 5.
 			name: "455-until-the-create-timeout",
 			setup: func(s *kiemock.Server) {
 				s.InjectFault(kiemock.Fault{Endpoint: kiemock.EndpointCreateTask, Kind: kiemock.FaultStatus, Status: 455,
-					Message: "Service under maintenance", RetryAfter: "1", Times: -1})
+					Message: "Service under maintenance", RetryAfter: "0.3", Times: -1})
 			},
 			extra: []string{timeoutsBlock("create", "4s")},
-			want: []string{"KIE refused the generation request for now", "KIE refused the request 4 times over",
+			want: []string{"KIE refused the generation request for now", `re:KIE\s+refused\s+the\s+request\s+\d+\s+times\s+over`,
 				"service under maintenance", "No task was created and nothing was charged", "longer create timeout"},
-			posts: marketPostsAre(4),
+			posts: marketPostsAtLeast(6), postsUpTo: 14,
 		},
 		{
 			// KIE's own 455 carries no Retry-After: the client backs off on its own until the timeout.
@@ -327,6 +329,9 @@ func TestAccImageFault_createRejectedFailsFast(t *testing.T) {
 			})
 			if took := time.Since(start); took > 30*time.Second {
 				t.Errorf("failing took %s", took)
+			}
+			if got := srv.Stats().MarketCreateRequests; tc.postsUpTo > 0 && got > tc.postsUpTo {
+				t.Errorf("mock createTask POSTs = %d, want at most %d", got, tc.postsUpTo)
 			}
 			requireCounts(t, srv, tc.posts, tasksAre(0))
 		})
