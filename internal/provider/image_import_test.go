@@ -23,7 +23,7 @@ func TestAccImageImport_runningTaskFinishedByNextApply(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			srv, h := resumeSetup(t)
 			h.mustRun("init", "-input=false") // before the task starts, so it is still running at import
-			prompt := "[mock:latency=4s] a lighthouse in fog"
+			prompt := "[mock:latency=8s] a lighthouse in fog"
 			id := postMarketTask(t, srv, keptMarketBody(t, prompt))
 			cfg := keptMarketImage(prompt, "")
 			if how == "block" {
@@ -152,7 +152,7 @@ import {
 func TestAccImageImport_runningTaskInterruptedThenFinished(t *testing.T) {
 	srv, h := resumeSetup(t)
 	h.mustRun("init", "-input=false")
-	prompt := "[mock:latency=4s] a lighthouse in fog"
+	prompt := "[mock:latency=8s] a lighthouse in fog"
 	id := postMarketTask(t, srv, keptMarketBody(t, prompt))
 	h.write("main.tf", cliConfig(srv, keptMarketImage(prompt, "")))
 	h.mustRun("import", "-input=false", keptMarketAddr, id)

@@ -188,7 +188,7 @@ func TestAccResume_importRunningTaskFinishesIt(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			srv, h := resumeSetup(t)
 			h.mustRun("init", "-input=false") // before the task starts, so it is still generating at import
-			prompt := "[mock:latency=6s] a lighthouse in fog"
+			prompt := "[mock:latency=8s] a lighthouse in fog"
 			id := postTask(t, srv, map[string]any{"prompt": prompt, "outputFormat": "png"})
 			cfg := strings.Replace(keptImage(""), "a lighthouse in fog", prompt, 1)
 			if how == "block" {
