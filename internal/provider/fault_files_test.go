@@ -45,7 +45,10 @@ func TestAccFault_downloadFailsAfterSuccessNextApplyResumes(t *testing.T) {
 			f.Endpoint, f.Times = kiemock.EndpointFile, -1
 			srv.InjectFault(f)
 
-			cfg := faultImage(srv, nil, out, `output_format = "png"`, timeoutsBlock("create", "3s"))
+			// The failing step keeps retrying the download until its timeout; the next one has room to finish
+			// on a loaded machine.
+			cfg := faultImage(srv, nil, out, `output_format = "png"`, timeoutsBlock("create", "5s"))
+			finish := faultImage(srv, nil, out, `output_format = "png"`, timeoutsBlock("create", "60s"))
 			errs := newStepErrors()
 			errs.expect(1, errText("Downloading the image failed", "re:Task "+taskIDPattern+" was accepted by KIE",
 				"resume.png", "Run terraform apply again", "without a new generation"))
@@ -68,7 +71,7 @@ func TestAccFault_downloadFailsAfterSuccessNextApplyResumes(t *testing.T) {
 							requireDirHolds(t, dir, "resume.png")
 							srv.ClearFaults()
 						}),
-						Config: cfg,
+						Config: finish,
 						Check: resource.ComposeAggregateTestCheckFunc(
 							resource.TestCheckResourceAttr(imageAddr, "status", "SUCCESS"),
 							checkImageFile(imageAddr, out, "png", "16:9"),
@@ -98,14 +101,14 @@ func TestAccFault_partialDownloadNeverReplacesAFile(t *testing.T) {
 			dir := t.TempDir()
 			first, second := filepath.Join(dir, "first.png"), filepath.Join(dir, "second.png")
 			trackFault(t, srv, "5 files never half-written", "file "+tc.name+" until past the update timeout", expectFailed, 1, dir)
-			cfg := func(p string) string {
-				return faultImage(srv, nil, p, `output_format = "png"`, timeoutsBlock("update", "2s"))
+			cfg := func(p string, update string) string {
+				return faultImage(srv, nil, p, `output_format = "png"`, timeoutsBlock("update", update))
 			}
 			var before []byte
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviderFactories,
 				Steps: []resource.TestStep{
-					{Config: cfg(first), Check: checkImageFile(imageAddr, first, "png", "16:9")},
+					{Config: cfg(first, "60s"), Check: checkImageFile(imageAddr, first, "png", "16:9")},
 					{
 						PreConfig: func() {
 							if err := os.Remove(first); err != nil {
@@ -120,7 +123,7 @@ func TestAccFault_partialDownloadNeverReplacesAFile(t *testing.T) {
 							f.Endpoint, f.Times = kiemock.EndpointFile, -1
 							srv.InjectFault(f)
 						},
-						Config: cfg(second),
+						Config: cfg(second, "3s"), // downloads retried until this timeout
 						ExpectError: errText("Downloading the image failed", "re:task "+taskIDPattern, "second.png",
 							"could not be fetched now", "rather than regenerating", "unexpected EOF"),
 					},
@@ -131,7 +134,7 @@ func TestAccFault_partialDownloadNeverReplacesAFile(t *testing.T) {
 							requireDirHolds(t, dir, "second.png")
 							srv.ClearFaults()
 						},
-						Config: cfg(second),
+						Config: cfg(second, "60s"),
 						Check: resource.ComposeAggregateTestCheckFunc(
 							checkImageFile(imageAddr, second, "png", "16:9"),
 							checkOnlyTask(srv, imageAddr),

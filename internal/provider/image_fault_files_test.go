@@ -36,7 +36,10 @@ func TestAccImageFault_downloadFailsAfterSuccessNextApplyResumes(t *testing.T) {
 			f.Endpoint, f.Times = kiemock.EndpointFile, -1
 			srv.InjectFault(f)
 
-			cfg := imgFaultImage(srv, nil, out, imgFaultPrompt, timeoutsBlock("create", "3s"))
+			// The failing step keeps retrying the download until its timeout; the next one has room to finish
+			// on a loaded machine.
+			cfg := imgFaultImage(srv, nil, out, imgFaultPrompt, timeoutsBlock("create", "5s"))
+			finish := imgFaultImage(srv, nil, out, imgFaultPrompt, timeoutsBlock("create", "60s"))
 			errs := newStepErrors()
 			errs.expect(1, errText("Downloading the image failed", "re:Task "+imgFaultTaskID+" was accepted by KIE",
 				"resume.png", "result 1", "Run terraform apply again", "without a new generation"))
@@ -53,7 +56,7 @@ func TestAccImageFault_downloadFailsAfterSuccessNextApplyResumes(t *testing.T) {
 							requireDirHolds(t, dir, "resume.png")
 							srv.ClearFaults()
 						}),
-						Config: cfg,
+						Config: finish,
 						Check: resource.ComposeAggregateTestCheckFunc(
 							checkResultFiles(imgFaultAddr, out),
 							checkOnlyImgTask(srv, imgFaultAddr),
@@ -88,7 +91,10 @@ func TestAccImageFault_secondOfSeveralResultsFails(t *testing.T) {
 			f.Endpoint, f.Times = kiemock.EndpointFile, -1
 			srv.InjectFault(f)
 
-			cfg := imgFaultResults(srv, nil, out, 3, timeoutsBlock("create", "3s"))
+			// The failing step keeps retrying the download until its timeout; the next one has room to finish
+			// on a loaded machine.
+			cfg := imgFaultResults(srv, nil, out, 3, timeoutsBlock("create", "5s"))
+			finish := imgFaultResults(srv, nil, out, 3, timeoutsBlock("create", "60s"))
 			errs := newStepErrors()
 			errs.expect(1, errText("Downloading the image failed", "re:Task "+imgFaultTaskID+" was accepted by KIE",
 				"many-2.jpg", "result 2", "Run terraform apply again", "without a new generation"))
@@ -104,7 +110,7 @@ func TestAccImageFault_secondOfSeveralResultsFails(t *testing.T) {
 							requireDirHolds(t, dir, "many.jpg")
 							srv.ClearFaults()
 						}),
-						Config: cfg,
+						Config: finish,
 						Check: resource.ComposeAggregateTestCheckFunc(
 							checkResultFiles(imgFaultAddr, paths...),
 							checkOnlyImgTask(srv, imgFaultAddr),
@@ -113,7 +119,7 @@ func TestAccImageFault_secondOfSeveralResultsFails(t *testing.T) {
 					},
 					{
 						PreConfig: func() { requireDirHolds(t, dir, "many.jpg", "many-2.jpg", "many-3.jpg") },
-						Config:    cfg,
+						Config:    finish,
 						PlanOnly:  true,
 					},
 				},
@@ -149,14 +155,14 @@ func TestAccImageFault_partialDownloadNeverReplacesAFile(t *testing.T) {
 			dir := t.TempDir()
 			first, second := filepath.Join(dir, "first.png"), filepath.Join(dir, "second.png")
 			trackFault(t, srv, "5 files never half-written", "file "+tc.name+" until past the update timeout", expectFailed, 1, dir)
-			cfg := func(p string) string {
-				return imgFaultImage(srv, nil, p, imgFaultPrompt, timeoutsBlock("update", "2s"))
+			cfg := func(p string, update string) string {
+				return imgFaultImage(srv, nil, p, imgFaultPrompt, timeoutsBlock("update", update))
 			}
 			var before []byte
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviderFactories,
 				Steps: []resource.TestStep{
-					{Config: cfg(first), Check: checkResultFiles(imgFaultAddr, first)},
+					{Config: cfg(first, "60s"), Check: checkResultFiles(imgFaultAddr, first)},
 					{
 						PreConfig: func() {
 							if err := os.Remove(first); err != nil {
@@ -171,7 +177,7 @@ func TestAccImageFault_partialDownloadNeverReplacesAFile(t *testing.T) {
 							f.Endpoint, f.Times = kiemock.EndpointFile, -1
 							srv.InjectFault(f)
 						},
-						Config: cfg(second),
+						Config: cfg(second, "3s"), // downloads retried until this timeout
 						ExpectError: errText("Restoring the result files failed", "re:task "+imgFaultTaskID, "second.png",
 							"could not be fetched now", "rather than regenerating", "unexpected EOF"),
 					},
@@ -182,7 +188,7 @@ func TestAccImageFault_partialDownloadNeverReplacesAFile(t *testing.T) {
 							requireDirHolds(t, dir, "second.png")
 							srv.ClearFaults()
 						},
-						Config: cfg(second),
+						Config: cfg(second, "60s"),
 						Check: resource.ComposeAggregateTestCheckFunc(
 							checkResultFiles(imgFaultAddr, second),
 							checkOnlyImgTask(srv, imgFaultAddr),
