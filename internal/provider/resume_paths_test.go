@@ -114,6 +114,7 @@ func TestAccResume_downloadFailedThenNoRefresh(t *testing.T) {
 			if fresh {
 				h.newMachine()
 			}
+			h.write("main.tf", cliConfig(srv, keptImage("  timeouts {\n    create = \"60s\"\n  }")))
 			out := h.mustRun("apply", "-auto-approve", "-input=false", "-refresh=false")
 			requireOutput(t, out, "Finishing an earlier task instead of paying again")
 			requireOneImage(t, srv, h, resumeAddr, "out/kept.png")
