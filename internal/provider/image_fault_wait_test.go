@@ -207,12 +207,14 @@ func TestAccImageFault_waitBeyondCreateTimeoutNextApplyResumes(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "slow.png")
 	trackFault(t, srv, "4 accepted task never lost", "task runs past the create timeout", expectFailed, 1, dir)
-	cfg := imgFaultImage(srv, nil, out, imgFaultPrompt+" [mock:latency=2500ms]", timeoutsBlock("create", "1s"))
+	cfg := func(create string) string {
+		return imgFaultImage(srv, nil, out, imgFaultPrompt+" [mock:latency=2500ms]", timeoutsBlock("create", create))
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: cfg,
+				Config: cfg("1s"),
 				ExpectError: errText("Waiting for the image did not finish", "re:Task "+imgFaultTaskID+" was accepted by KIE",
 					"Run terraform apply again", "without a new generation"),
 			},
@@ -222,7 +224,7 @@ func TestAccImageFault_waitBeyondCreateTimeoutNextApplyResumes(t *testing.T) {
 					waitMarketTaskEnded(t, srv)
 					requireDirHolds(t, dir)
 				},
-				Config: cfg,
+				Config: cfg("60s"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkResultFiles(imgFaultAddr, out),
 					checkOnlyImgTask(srv, imgFaultAddr),
