@@ -35,6 +35,10 @@ const (
 
 	defaultUserAgent = "terraform-provider-kie/dev"
 	maxJSONAnswer    = 1 << 20
+
+	// createAnswerGrace is how long a paid create already sent may still answer after the caller's
+	// context ends (a create timeout, Ctrl-C): its answer tells whether a task exists.
+	createAnswerGrace = 5 * time.Second
 )
 
 // Logger receives the client's records. Fields never hold headers or the key. Info is for what a user
@@ -92,6 +96,7 @@ type Client struct {
 	hc             *http.Client
 	userAgent      string
 	requestTimeout time.Duration
+	answerGrace    time.Duration // see createAnswerGrace
 	pollMin        time.Duration
 	pollMax        time.Duration
 	createN        int
@@ -125,6 +130,7 @@ func New(apiKey string, opts ...Option) *Client {
 		uploadBaseURL:  DefaultUploadBaseURL,
 		userAgent:      defaultUserAgent,
 		requestTimeout: DefaultRequestTimeout,
+		answerGrace:    createAnswerGrace,
 		pollMin:        DefaultPollMin,
 		pollMax:        DefaultPollMax,
 		createN:        DefaultCreateLimit,

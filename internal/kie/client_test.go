@@ -171,6 +171,9 @@ func TestClientDefaultsArePinned(t *testing.T) {
 			"fewer turns passing network faults into failed applies"},
 		{"(refused generations retried without a deadline)", c.retry.RefusedFor, 15 * time.Minute,
 			"shorter fails applies while KIE is busy; longer holds them"},
+		{"(answer grace of a create sent when its context ends)", c.answerGrace, 5 * time.Second,
+			"shorter turns creates KIE accepted just as a create timeout or Ctrl-C struck into unknown outcomes; " +
+				"longer holds a Ctrl-C that long when KIE does not answer"},
 	} {
 		if p.got != p.want {
 			t.Errorf("the default of %s changed from %v to %v: %s. Every user who leaves %s unset gets the new "+

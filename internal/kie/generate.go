@@ -57,6 +57,9 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest) (string, err
 // create window and returns the new task id. Both APIs draw on the same account limit, so the rules
 // for refusals, back-off and uncertain outcomes live here only.
 func (c *Client) createTask(ctx context.Context, cl *call) (string, error) {
+	// A create cut off on the wire leaves a task that may exist and that nobody knows of; KIE answers
+	// in well under a second, so an attempt already sent gets a grace to answer when ctx ends.
+	cl.answerGrace = c.answerGrace
 	start := c.clock.Now()
 	budget := c.retry.RefusedFor
 	if dl, ok := ctx.Deadline(); ok {

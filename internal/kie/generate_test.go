@@ -274,13 +274,53 @@ func TestGenerateCallerChecks(t *testing.T) {
 	}
 }
 
-func TestGenerateCanceledAfterSendingIsUncertain(t *testing.T) {
+// A create already sent when the caller's context ends (Ctrl-C, or the create timeout) still gets its
+// answer, within a grace: an accepted task is returned, not lost.
+func TestCreateEndedAfterSendingKeepsTheAnswer(t *testing.T) {
+	for _, api := range []string{"flux", "market"} {
+		for _, end := range []string{"canceled", "deadline"} {
+			t.Run(api+"/"+end, func(t *testing.T) {
+				var ctx context.Context
+				var cancel context.CancelFunc
+				if end == "deadline" {
+					ctx, cancel = context.WithTimeout(context.Background(), time.Second)
+				} else {
+					ctx, cancel = context.WithCancel(context.Background())
+				}
+				defer cancel()
+				srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
+					if end == "canceled" {
+						cancel()
+					}
+					<-ctx.Done() // answer only once the caller's context is over
+					okTask("task_late")(w, r)
+				})
+				c := newTestClient(srv.URL, WithRequestTimeout(time.Minute))
+				c.answerGrace = time.Minute
+				id, err := createFor(ctx, api, c)
+				if err != nil || id != "task_late" {
+					t.Fatalf("create = %q, %v; want the task KIE accepted", id, err)
+				}
+				if ctx.Err() == nil {
+					t.Fatal("the caller's context had not ended: nothing was tested")
+				}
+				if n := len(srv.Requests()); n != 1 {
+					t.Fatalf("%d requests, want 1", n)
+				}
+			})
+		}
+	}
+}
+
+// Without an answer within the grace, the outcome is unknown and said so, wrapping the context's end.
+func TestCreateEndedAfterSendingWithoutAnswerIsUncertain(t *testing.T) {
 	arrived := make(chan struct{})
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request) {
 		close(arrived)
 		<-r.Context().Done()
 	})
 	c := newTestClient(srv.URL)
+	c.answerGrace = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-arrived
@@ -288,7 +328,15 @@ func TestGenerateCanceledAfterSendingIsUncertain(t *testing.T) {
 	}()
 	_, err := c.Generate(ctx, GenerateRequest{Prompt: "p"})
 	var u *UncertainCreateError
-	if !errors.As(err, &u) || !errors.Is(err, context.Canceled) {
+	if !errors.As(err, &u) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "no answer within 50ms") {
 		t.Fatalf("want uncertain wrapping context.Canceled, got %v", err)
 	}
+}
+
+// createFor sends a paid create of the given API.
+func createFor(ctx context.Context, api string, c *Client) (string, error) {
+	if api == "market" {
+		return c.CreateMarketTask(ctx, MarketRequest{Model: "google/nano-banana", Input: json.RawMessage(`{"prompt":"p"}`)})
+	}
+	return c.Generate(ctx, GenerateRequest{Prompt: "p"})
 }

@@ -38,6 +38,8 @@ type call struct {
 	// stream, when set, builds a fresh streamed body per attempt; done is called once the
 	// attempt is over and must release everything the body holds.
 	stream func() (body io.Reader, contentType string, done func(), err error)
+	// answerGrace, when set, lets a request already sent finish for that long after ctx ends.
+	answerGrace time.Duration
 }
 
 // answer is a decoded success envelope.
@@ -95,7 +97,13 @@ func (c *Client) send(ctx context.Context, cl *call, attempt int) (*answer, fail
 	}
 	// A streamed body may take longer than the request timeout to send, so there the timeout
 	// bounds each stretch without progress instead of the whole attempt.
-	actx, cancel := context.WithCancelCause(ctx)
+	reqCtx := ctx
+	if cl.answerGrace > 0 {
+		var release func()
+		reqCtx, release = withGrace(ctx, cl.answerGrace)
+		defer release()
+	}
+	actx, cancel := context.WithCancelCause(reqCtx)
 	defer cancel(nil)
 	cause := errAttemptTimeout
 	if cl.stream != nil {
@@ -127,6 +135,9 @@ func (c *Client) send(ctx context.Context, cl *call, attempt int) (*answer, fail
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		err = withTimeoutCause(actx, c.sanitize(err))
+		if cl.answerGrace > 0 && ctx.Err() != nil && reqCtx.Err() != nil {
+			err = fmt.Errorf("%w (no answer within %s of it): %w", context.Cause(ctx), cl.answerGrace, err)
+		}
 		cls := failTransient
 		if ts.notSent(err) {
 			cls = failNotSent
@@ -275,6 +286,25 @@ func buildURL(base, path string, q url.Values) (*url.URL, error) {
 }
 
 // withTimeoutCause names the timeout that cancelled an attempt, if one did.
+// withGrace is ctx with its end postponed by grace: values pass through, and when ctx ends the
+// returned context ends grace later (with ctx's cause), unless release is called first.
+func withGrace(ctx context.Context, grace time.Duration) (context.Context, func()) {
+	gctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+			cancel(context.Cause(ctx))
+		case <-gctx.Done():
+		}
+	})
+	return gctx, func() {
+		stop()
+		cancel(nil)
+	}
+}
+
 func withTimeoutCause(actx context.Context, err error) error {
 	cause := context.Cause(actx)
 	for _, t := range []error{errAttemptTimeout, errHeaderTimeout, errIdleTimeout} {
