@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -121,7 +122,10 @@ func TestEnvelopeRuleThroughClient(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newScriptServer(t, tt.handler)
-			c := newTestClient(srv.URL, WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+			// One attempt, so a request timeout would replace the answer under test: no case wants
+			// one, and newTestClient's 2 s is within reach of a loaded machine (the oversized case
+			// sends 2 MiB under the race detector). A minute is not.
+			c := newTestClient(srv.URL, WithRetryPolicy(RetryPolicy{MaxAttempts: 1}), WithRequestTimeout(time.Minute))
 			got, err := c.Credits(context.Background())
 			if tt.check == nil {
 				if err != nil || got != tt.wantCredit {

@@ -113,24 +113,109 @@ type scriptServer struct {
 	mu    sync.Mutex
 	steps []http.HandlerFunc
 	reqs  []recorded
+	hc    *http.Client // the client that reaches an in-memory server, nil on TCP
 }
 
 func newScriptServer(t *testing.T, steps ...http.HandlerFunc) *scriptServer {
 	t.Helper()
 	s := &scriptServer{steps: steps}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		n := len(s.reqs)
-		s.reqs = append(s.reqs, recorded{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), string(body)})
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		step := s.steps[min(n, len(s.steps)-1)]
-		s.mu.Unlock()
-		step(w, r)
-	}))
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
 }
+
+// newPipeScriptServer is a scriptServer on the in-memory network of a synctest bubble (see
+// pipeListener). Clients reach it only through the option Via returns.
+func newPipeScriptServer(t *testing.T, steps ...http.HandlerFunc) *scriptServer {
+	t.Helper()
+	s := &scriptServer{steps: steps}
+	s.Server, s.hc = newPipeServer(t, http.HandlerFunc(s.serve))
+	return s
+}
+
+// newPipeServer serves h on the in-memory network of a synctest bubble (see pipeListener) and returns
+// the server and the only client that reaches it.
+func newPipeServer(t *testing.T, h http.Handler) (*httptest.Server, *http.Client) {
+	t.Helper()
+	l := newPipeListener()
+	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
+	srv.Start()
+	tr := &http.Transport{DialContext: l.dial}
+	t.Cleanup(srv.Close)
+	t.Cleanup(tr.CloseIdleConnections) // before srv.Close; the bubble ends only when no connection is left
+	return srv, &http.Client{Transport: tr}
+}
+
+// Via is the option that makes a client reach s: none on TCP, the in-memory dialer otherwise.
+func (s *scriptServer) Via() Option {
+	if s.hc == nil {
+		return nil
+	}
+	return WithHTTPClient(s.hc)
+}
+
+func (s *scriptServer) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	n := len(s.reqs)
+	s.reqs = append(s.reqs, recorded{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), string(body)})
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	step := s.steps[min(n, len(s.steps)-1)]
+	s.mu.Unlock()
+	step(w, r)
+}
+
+// pipeListener is an in-memory network for a test that runs in a synctest bubble, where time is fake
+// and moves only when every goroutine of the bubble is durably blocked. Its connections are net.Pipe
+// pairs, on which a waiting reader or writer is durably blocked (on a TCP socket it is not, so a
+// bubble cannot use one). The bubble's clock thus stands still while a request or an answer is on
+// its way, and a request timeout or a context deadline passes only once client and server both
+// wait: never before the server has a request the client sent, nor before the client has an answer
+// the server wrote, however starved the process is. Create it (and the servers on it) inside the bubble.
+type pipeListener struct {
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	client, server := net.Pipe()
+	select {
+	case l.conns <- server:
+		return client, nil
+	case <-l.closed:
+		_, _ = client.Close(), server.Close()
+		return nil, &net.OpError{Op: "dial", Net: "pipe", Err: net.ErrClosed}
+	case <-ctx.Done():
+		_, _ = client.Close(), server.Close()
+		return nil, &net.OpError{Op: "dial", Net: "pipe", Err: ctx.Err()}
+	}
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "kie.pipe.test" }
 
 func (s *scriptServer) Requests() []recorded {
 	s.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -97,7 +98,11 @@ func TestCreateMarketTaskRetryRules(t *testing.T) {
 		wantPosts int
 		wantID    string
 		uncertain bool
-		check     func(t *testing.T, err error)
+		// fakeNet runs the case in a synctest bubble on the in-memory network, with a 200 ms request
+		// timeout: there it passes only once the server holds the request and both sides wait. The
+		// other cases never want the timeout, so on TCP it is a minute that a loaded machine cannot run out.
+		fakeNet bool
+		check   func(t *testing.T, err error)
 	}{
 		{name: "429 then accepted", steps: []http.HandlerFunc{reply(429, `{"code":429,"msg":"too many"}`, "Retry-After", "1"), okMarket("m1")}, wantPosts: 2, wantID: "m1"},
 		{name: "body code 429 in HTTP 200 is retried", steps: []http.HandlerFunc{env(429, "rate limited", "null"), okMarket("m2")}, wantPosts: 2, wantID: "m2"},
@@ -119,7 +124,7 @@ func TestCreateMarketTaskRetryRules(t *testing.T) {
 		},
 		{name: "HTTP 500 is uncertain", steps: []http.HandlerFunc{reply(500, `{"code":500,"msg":"internal"}`), okMarket("never")}, wantPosts: 1, uncertain: true},
 		{name: "reset after the request was read is uncertain", steps: []http.HandlerFunc{resetConn, okMarket("never")}, wantPosts: 1, uncertain: true},
-		{name: "timeout after sending is uncertain", steps: []http.HandlerFunc{stall(5*time.Second, okMarket("late")), okMarket("never")}, wantPosts: 1, uncertain: true},
+		{name: "timeout after sending is uncertain", steps: []http.HandlerFunc{stall(5*time.Second, okMarket("late")), okMarket("never")}, wantPosts: 1, uncertain: true, fakeNet: true},
 		{name: "no task id is uncertain", steps: []http.HandlerFunc{env(200, "success", `{}`), okMarket("never")}, wantPosts: 1, uncertain: true},
 		{
 			name: "body code 422 in HTTP 200 is a validation error", steps: []http.HandlerFunc{env(422, "input.aspect_ratio is invalid", "null")}, wantPosts: 1,
@@ -171,9 +176,15 @@ func TestCreateMarketTaskRetryRules(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := newScriptServer(t, tt.steps...)
-			c := newTestClient(srv.URL, WithClock(newFakeClock()), WithRequestTimeout(200*time.Millisecond))
+		run := func(t *testing.T) {
+			var srv *scriptServer
+			timeout := time.Minute
+			if tt.fakeNet {
+				srv, timeout = newPipeScriptServer(t, tt.steps...), 200*time.Millisecond
+			} else {
+				srv = newScriptServer(t, tt.steps...)
+			}
+			c := newTestClient(srv.URL, srv.Via(), WithClock(newFakeClock()), WithRequestTimeout(timeout))
 			id, err := c.CreateMarketTask(context.Background(), MarketRequest{Model: "m", Input: json.RawMessage(`{"prompt":"p"}`)})
 			if n := srv.Count(); n != tt.wantPosts {
 				t.Errorf("server saw %d POSTs, want %d", n, tt.wantPosts)
@@ -193,6 +204,13 @@ func TestCreateMarketTaskRetryRules(t *testing.T) {
 			}
 			if tt.check != nil {
 				tt.check(t, err)
+			}
+		}
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.fakeNet {
+				synctest.Test(t, run)
+			} else {
+				run(t)
 			}
 		})
 	}
@@ -577,17 +595,21 @@ func TestFluxWaitStillStopsOnNotFound(t *testing.T) {
 }
 
 func TestWaitMarketTaskContextTimeoutKeepsTaskID(t *testing.T) {
-	srv := newScriptServer(t, marketStep("m-slow", "generating", ""))
-	c := newTestClient(srv.URL, WithPollInterval(5*time.Millisecond, 10*time.Millisecond))
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	task, err := c.WaitMarketTask(ctx, "m-slow")
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "waiting for task m-slow (last status generating)") {
-		t.Fatalf("err %v", err)
-	}
-	if task == nil || task.TaskID != "m-slow" {
-		t.Errorf("last task %+v", task)
-	}
+	// In a bubble the deadline passes only while the waiter sleeps between polls, never during the
+	// first poll, however loaded the machine (see TestWaitTaskContextTimeoutKeepsTaskID).
+	synctest.Test(t, func(t *testing.T) {
+		srv := newPipeScriptServer(t, marketStep("m-slow", "generating", ""))
+		c := newTestClient(srv.URL, srv.Via(), WithPollInterval(5*time.Millisecond, 10*time.Millisecond))
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		task, err := c.WaitMarketTask(ctx, "m-slow")
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "waiting for task m-slow (last status generating)") {
+			t.Fatalf("err %v", err)
+		}
+		if task == nil || task.TaskID != "m-slow" {
+			t.Errorf("last task %+v", task)
+		}
+	})
 }
 
 func TestMarketAPIErrorMessages(t *testing.T) {
