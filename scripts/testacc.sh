@@ -201,9 +201,13 @@ while read -r kind path version origin; do
     summary+=("$line")
   done <"$log_file.skips"
   # Name every failed test, with its first lines of output, where a log's tail is all that is kept.
+  label=FAIL
+  if [ "${#flaky[@]}" -gt 0 ]; then
+    label='FLAKY (passed when run again)'
+  fi
   while IFS= read -r line; do
     summary+=("$line")
-  done < <(failures "$log_file" | sed "s/^  FAIL /  $([ ${#flaky[@]} -gt 0 ] && echo 'FLAKY (passed when run again) ' || echo 'FAIL ')/")
+  done < <(failures "$log_file" | sed "s/^  FAIL /  $label /")
   if [ "$result" != PASS ]; then
     log "$name: $result"
   fi

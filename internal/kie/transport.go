@@ -135,7 +135,7 @@ func (c *Client) send(ctx context.Context, cl *call, attempt int) (*answer, fail
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		err = withTimeoutCause(actx, c.sanitize(err))
-		if cl.answerGrace > 0 && ctx.Err() != nil && reqCtx.Err() != nil {
+		if cl.answerGrace > 0 && reqCtx.Err() != nil { // the grace ran out after ctx ended
 			err = fmt.Errorf("%w (no answer within %s of it): %w", context.Cause(ctx), cl.answerGrace, err)
 		}
 		cls := failTransient
@@ -285,7 +285,6 @@ func buildURL(base, path string, q url.Values) (*url.URL, error) {
 	return u, nil
 }
 
-// withTimeoutCause names the timeout that cancelled an attempt, if one did.
 // withGrace is ctx with its end postponed by grace: values pass through, and when ctx ends the
 // returned context ends grace later (with ctx's cause), unless release is called first.
 func withGrace(ctx context.Context, grace time.Duration) (context.Context, func()) {
@@ -305,6 +304,7 @@ func withGrace(ctx context.Context, grace time.Duration) (context.Context, func(
 	}
 }
 
+// withTimeoutCause names the timeout that cancelled an attempt, if one did.
 func withTimeoutCause(actx context.Context, err error) error {
 	cause := context.Cause(actx)
 	for _, t := range []error{errAttemptTimeout, errHeaderTimeout, errIdleTimeout} {

@@ -248,6 +248,13 @@ type counter struct {
 	get     func(kiemock.Stats) int
 	want    int
 	atLeast bool
+	upTo    int // with atLeast: the most allowed, when set
+}
+
+// between makes c's value a range, want to upTo.
+func (c counter) between(upTo int) counter {
+	c.atLeast, c.upTo = true, upTo
+	return c
 }
 
 func postsAre(n int) counter { return counter{name: "generate POSTs", get: posts, want: n} }
@@ -289,6 +296,8 @@ func countsErr(srv *kiemock.Server, cs ...counter) error {
 	for _, c := range cs {
 		got := c.get(st)
 		switch {
+		case c.atLeast && c.upTo > 0 && (got < c.want || got > c.upTo):
+			errs = append(errs, fmt.Sprintf("mock %s = %d, want %d to %d", c.name, got, c.want, c.upTo))
 		case c.atLeast && got < c.want:
 			errs = append(errs, fmt.Sprintf("mock %s = %d, want at least %d", c.name, got, c.want))
 		case !c.atLeast && got != c.want:

@@ -14,7 +14,9 @@ func TestAccPlanRefusals_everyPlanPath(t *testing.T) {
 		name  string
 		body  string // with %LIFECYCLE% where the lifecycle block goes
 		setup func(t *testing.T, h *cliHarness)
-		want  []string
+		// apiKeyLine, when set, replaces the provider block's api_key line.
+		apiKeyLine string
+		want       []string
 	}{
 		{
 			name: "one-file-two-writers",
@@ -53,8 +55,9 @@ resource "kie_flux_image" "x" {
 %LIFECYCLE%
 }
 `,
-			setup: func(t *testing.T, h *cliHarness) { setKeyEnv(t, h, nil) },
-			want:  []string{"Missing KIE API key", "api_key is set to an empty string", "nothing was paid"},
+			setup:      func(t *testing.T, h *cliHarness) { setKeyEnv(t, h, nil) },
+			apiKeyLine: `api_key = ""`,
+			want:       []string{"Missing KIE API key", "api_key is set to an empty string", "nothing was paid"},
 		},
 	}
 	paths := []struct {
@@ -79,8 +82,8 @@ resource "kie_flux_image" "x" {
 					r.setup(t, h)
 				}
 				body := strings.Replace(r.body, "%LIFECYCLE%", lifecycle, 1)
-				if r.name == "empty-api-key" {
-					h.write("main.tf", keyConfig(t, srv, `api_key = ""`, body))
+				if r.apiKeyLine != "" {
+					h.write("main.tf", keyConfig(t, srv, r.apiKeyLine, body))
 				} else {
 					h.write("main.tf", cliConfig(srv, body))
 				}
