@@ -185,7 +185,7 @@ while read -r kind path version origin; do
   result=PASS
   if [ "$rc" -ne 0 ]; then
     result=FAIL
-  elif grep -q 'no tests to run' "$log_file" || [ "$passed" -eq 0 ]; then
+  elif grep -q 'no tests to run' "$log_file" || [ "$((passed + ${#flaky[@]}))" -eq 0 ]; then
     # An acceptance run that executed nothing proves nothing: treat it as a failure.
     result="FAIL (no acceptance test ran)"
   fi
